@@ -1,0 +1,54 @@
+# portfolio-embeddings: the two commands a user needs.
+#   make run    venv + pinned installs, demo data if absent, the pipeline, a summary
+#   make test   venv + pinned installs, then every test (lint, pytest, dbt build)
+# Both set themselves up on a fresh machine; nothing is installed by hand.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORTFOLIO_DUCKDB_PATH ?= portfolio_embeddings.duckdb
+DBT_VARS ?= {}
+
+# dbt must never phone home from a machine without internet.
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export PORTFOLIO_DUCKDB_PATH
+
+.PHONY: run test lint venv profiles demo-data bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# dbt reads ./profiles.yml (DBT_PROFILES_DIR above). A user's own profiles.yml is
+# never overwritten: the example is copied only when there is none.
+profiles: profiles.yml
+profiles.yml:
+	cp -n profiles.example.yml profiles.yml
+
+demo-data: venv
+	$(BIN)/python scripts/demo_data.py --db $(PORTFOLIO_DUCKDB_PATH)
+
+run: venv profiles demo-data
+	$(BIN)/dbt run --select portfolio_embeddings --vars '$(DBT_VARS)'
+	$(BIN)/python scripts/summary.py --db $(PORTFOLIO_DUCKDB_PATH)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv profiles lint
+	$(BIN)/python -m pytest
+
+bench: venv profiles
+	$(BIN)/python bench/bench_pipeline.py $(BENCH_ARGS)
+
+clean:
+	rm -rf target logs .pytest_cache .ruff_cache

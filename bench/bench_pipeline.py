@@ -1,0 +1,105 @@
+"""Throughput and peak memory of `dbt run --select portfolio_embeddings` on N
+portfolios, against the old one-row-at-a-time backfill on the same data and file.
+
+    python bench/bench_pipeline.py                 # 100k portfolios, one date
+    python bench/bench_pipeline.py --n 1000000     # the 1M target
+
+Prints portfolios/s and the peak RSS of the dbt process (the max RSS of the child),
+then the old approach's rate over a sample (--old-sample reports; it runs at about a
+thousand rows a second, so the full N would take hours) and the ratio. Nothing here
+is asserted: these are measurements for the README and the issue notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_child(command: list[str], env: dict) -> tuple[float, float, str]:
+    """Run a command; (seconds, peak RSS of the command in GiB, output)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{command[0]} failed:\n{done.stdout}\n{done.stderr}")
+    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    return seconds, peak_gib, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="portfolios (default 100000)")
+    parser.add_argument("--dates", default="2025-01-31", help="comma-separated as_of dates")
+    parser.add_argument("--old-sample", type=int, default=20_000, help="reports for the old loop")
+    parser.add_argument("--workdir", default=None, help="keep the scratch files here")
+    parser.add_argument("--model-id", default="num-portfolio-core-v1")
+    args = parser.parse_args()
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="portfolio-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_path = workdir / "bench.duckdb"
+    for stale in (db_path, Path(f"{db_path}.wal")):
+        stale.unlink(missing_ok=True)
+    dates = args.dates.split(",")
+
+    demo_data = _load("demo_data", PROJECT_DIR / "scripts" / "demo_data.py")
+    started = time.perf_counter()
+    demo_data.create_reports(str(db_path), portfolios=args.n, dates=dates, seed=7, messy=False)
+    print(f"generated {args.n:,} portfolios x {len(dates)} date(s) "
+          f"in {time.perf_counter() - started:.1f}s -> {db_path}")
+
+    env = {
+        **os.environ,
+        "PORTFOLIO_DUCKDB_PATH": str(db_path),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [str(DBT), "run", "--select", "portfolio_embeddings",
+               "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
+               "--vars", json.dumps({"model_id": args.model_id})]
+    seconds, peak_gib, output = run_child(command, env)
+    for line in output.splitlines():
+        if " OK " in line or "Finished running" in line:
+            print("  dbt |", line.split("  ", 1)[-1].strip())
+    states = args.n * len(dates)
+    new_rate = states / seconds
+    print(f"dbt pipeline: {states:,} portfolio states in {seconds:.1f}s = "
+          f"{new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB")
+
+    old_bench = (
+        "import sys, json; sys.path.insert(0, 'bench');"
+        "from old_backfill import backfill_row_at_a_time as b;"
+        f"print(json.dumps(b({str(db_path)!r}, limit={args.old_sample}, model_id={args.model_id!r})))"
+    )
+    _, _, old_out = run_child([sys.executable, "-c", old_bench], env)
+    written, old_seconds = json.loads(old_out.strip().splitlines()[-1])
+    old_rate = written / old_seconds
+    print(f"old row-at-a-time loop: {written:,} rows in {old_seconds:.1f}s = "
+          f"{old_rate:,.0f} portfolios/s (sample; the full {states:,} would take "
+          f"~{states / old_rate / 60:.0f} min)")
+    print(f"ratio: {new_rate / old_rate:,.1f}x")
+
+
+if __name__ == "__main__":
+    main()

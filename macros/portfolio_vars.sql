@@ -1,0 +1,87 @@
+{#-
+  The run-time vars, validated once and returned as plain values:
+
+    as_of          YYYY-MM-DD (a string, or a date that YAML already parsed) or null
+    model_id       non-empty string (the encoder registry checks that it is known)
+    limit          positive integer or null
+    portfolio_ids  list of non-empty strings, one comma-separated string, or null
+
+  Malformed values raise a compiler error that names the var and the expected form, so
+  `dbt run` stops before any model is built (this macro runs in on-run-start).
+-#}
+{% macro portfolio_vars() %}
+  {%- set as_of = var('as_of', none) -%}
+  {%- set model_id = var('model_id', 'num-portfolio-core-v1') -%}
+  {%- set limit = var('limit', none) -%}
+  {%- set portfolio_ids = var('portfolio_ids', none) -%}
+
+  {%- if as_of is not none and as_of != '' -%}
+    {%- set as_of = as_of | string -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
+      {{ _portfolio_var_error('as_of', 'a date YYYY-MM-DD, e.g. 2025-01-31', as_of) }}
+    {%- endif -%}
+    {%- if not _is_calendar_date(as_of) -%}
+      {{ _portfolio_var_error('as_of', 'a real calendar date YYYY-MM-DD, e.g. 2025-01-31', as_of) }}
+    {%- endif -%}
+  {%- else -%}
+    {%- set as_of = none -%}
+  {%- endif -%}
+
+  {%- if model_id is not string or not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9._-]{0,63}', model_id) -%}
+    {{ _portfolio_var_error('model_id', 'a model id of at most 64 letters, digits, ".", "_" or "-", e.g. num-portfolio-core-v1', model_id) }}
+  {%- endif -%}
+
+  {%- if limit is not none and limit != '' -%}
+    {%- set limit_text = limit | string -%}
+    {%- if limit is sameas true or limit is sameas false or not modules.re.fullmatch('[0-9]+', limit_text) or (limit_text | int) < 1 -%}
+      {{ _portfolio_var_error('limit', 'a positive integer, e.g. 100', limit) }}
+    {%- endif -%}
+    {%- set limit = limit_text | int -%}
+  {%- else -%}
+    {%- set limit = none -%}
+  {%- endif -%}
+
+  {%- if portfolio_ids is not none and portfolio_ids != '' -%}
+    {%- if portfolio_ids is string -%}
+      {%- set portfolio_ids = portfolio_ids.split(',') | map('trim') | list -%}
+    {%- endif -%}
+    {%- if portfolio_ids is mapping or portfolio_ids is not iterable -%}
+      {{ _portfolio_var_error('portfolio_ids', 'a list of portfolio ids, e.g. [P00001, P00002], or "P00001,P00002"', portfolio_ids) }}
+    {%- endif -%}
+    {%- for pid in portfolio_ids -%}
+      {%- if pid is not string or pid | trim == '' or pid | length > 64 -%}
+        {{ _portfolio_var_error('portfolio_ids', 'a list of non-empty portfolio id strings of at most 64 characters', portfolio_ids) }}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- set portfolio_ids = portfolio_ids | list -%}
+  {%- else -%}
+    {%- set portfolio_ids = none -%}
+  {%- endif -%}
+
+  {{ return({'as_of': as_of, 'model_id': model_id, 'limit': limit, 'portfolio_ids': portfolio_ids}) }}
+{% endmacro %}
+
+
+{% macro _is_calendar_date(text) %}
+  {%- set ns = namespace(ok=true) -%}
+  {%- set parts = text.split('-') | map('int') | list -%}
+  {%- if parts[1] < 1 or parts[1] > 12 or parts[2] < 1 -%}
+    {%- set ns.ok = false -%}
+  {%- else -%}
+    {%- set days = [31, 29 if (parts[0] % 4 == 0 and (parts[0] % 100 != 0 or parts[0] % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {%- set ns.ok = parts[2] <= days[parts[1] - 1] -%}
+  {%- endif -%}
+  {{ return(ns.ok) }}
+{% endmacro %}
+
+
+{% macro _portfolio_var_error(name, expected, got) %}
+  {{ exceptions.raise_compiler_error("Invalid var '" ~ name ~ "': expected " ~ expected ~ "; got " ~ (got | tojson if got is not string else "'" ~ got ~ "'") ~ ".") }}
+{% endmacro %}
+
+
+{#- on-run-start hook: validate before anything runs; renders no SQL. -#}
+{% macro validate_portfolio_vars() %}
+  {%- do portfolio_vars() -%}
+  select 1
+{% endmacro %}

@@ -1,0 +1,72 @@
+{#-
+  One report per (portfolio_id, as_of_date): the latest created_at, ties broken by the
+  greatest report_id. The run's vars (as_of, portfolio_ids, limit) narrow it down here,
+  once, so every model downstream sees the same selection. state_idx numbers the
+  selected portfolio states 0..n-1 in (portfolio_id, as_of_date) order; the Python
+  model uses it as the row of the embedding matrix.
+-#}
+{%- set run_vars = portfolio_vars() -%}
+
+with
+
+reports as (
+
+    select * from {{ source('portfolio_risk', 'portfolio_risk_reports') }}
+    {%- if run_vars.as_of is not none %}
+    where as_of_date = cast('{{ run_vars.as_of }}' as date)
+    {%- endif %}
+    {%- if run_vars.portfolio_ids is not none %}
+    {{ 'and' if run_vars.as_of is not none else 'where' }} portfolio_id in (
+        {%- for pid in run_vars.portfolio_ids %}
+        {{ "'" ~ pid | replace("'", "''") ~ "'" }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+    {%- endif %}
+
+),
+
+latest_per_state as (
+
+    select *
+    from reports
+    qualify row_number() over (
+        partition by portfolio_id, as_of_date
+        order by created_at desc, report_id desc
+    ) = 1
+
+),
+
+{%- if run_vars.limit is not none %}
+
+limited_portfolios as (
+
+    -- the old script's --limit: the first N portfolio_ids (ascending) with a report
+    select distinct portfolio_id
+    from latest_per_state
+    order by portfolio_id
+    limit {{ run_vars.limit }}
+
+),
+{%- endif %}
+
+selected as (
+
+    select
+        report_id,
+        portfolio_id,
+        as_of_date,
+        risk_metrics,
+        exposures_by_sector,
+        exposures_by_factor,
+        created_at
+    from latest_per_state
+    {%- if run_vars.limit is not none %}
+    where portfolio_id in (select portfolio_id from limited_portfolios)
+    {%- endif %}
+
+)
+
+select
+    row_number() over (order by portfolio_id, as_of_date) - 1 as state_idx,
+    *
+from selected

@@ -1,0 +1,94 @@
+"""A throwaway PostgreSQL 15 server for the tests: initdb into a temporary directory,
+pg_ctl start on 127.0.0.1 with a free port, stop and delete afterwards.
+
+PostgreSQL refuses to run as root, so when the tests run as root (CI here) the server
+commands run as the `postgres` system user that Debian's package creates.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+PG_USER = "postgres"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for version_dir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (version_dir / name).exists():
+            return str(version_dir / name)
+    raise RuntimeError(f"{name} not found: install PostgreSQL 15 (Debian package postgresql)")
+
+
+class PostgresServer:
+    def __init__(self, root: Path):
+        self.root = root
+        self.data_dir = root / "data"
+        self.socket_dir = root / "sock"
+        self.port = _free_port()
+        self.password = "pe-test-secret"
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", PG_USER, "--"] if self.as_root else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True)
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.password + "\n")
+        if self.as_root:
+            entry = pwd.getpwnam(PG_USER)
+            for path in (self.root, self.socket_dir, pwfile):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        self._run(
+            _pg_bin("initdb"), "-D", str(self.data_dir), "-U", PG_USER, "-A", "scram-sha-256",
+            "--pwfile", str(pwfile), "-E", "UTF8", "--locale", "C",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.socket_dir} -c fsync=off "
+            "-c max_connections=50"
+        )
+        self._run(
+            _pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options, "-w", "-t", "60",
+            "-l", str(self.root / "server.log"), "start",
+        )
+
+    def stop(self) -> None:
+        try:
+            self._run(_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        except subprocess.CalledProcessError:
+            pass
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+
+@contextmanager
+def postgres_server():
+    root = Path(tempfile.mkdtemp(prefix="pe-pg-"))
+    os.chmod(root, 0o755)
+    server = PostgresServer(root / "pg")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
