@@ -27,17 +27,12 @@
 {%- endmacro %}
 
 
-{#- A JSON scalar as a double: numbers as they are, booleans as 1.0 / 0.0, anything
-    else null (the caller records why). -#}
-{% macro json_scalar_to_double(expression, json_type_column) %}
-  {{ return(adapter.dispatch('json_scalar_to_double', 'portfolio_embeddings')(expression, json_type_column)) }}
+{#- A JSON member as a double: numbers as they are, booleans as 1.0 / 0.0. Strings
+    that look like numbers also convert, so callers must check the JSON type too. -#}
+{% macro json_to_double(expression) %}
+  {{ return(adapter.dispatch('json_to_double', 'portfolio_embeddings')(expression)) }}
 {% endmacro %}
 
-{% macro duckdb__json_scalar_to_double(expression, json_type_column) -%}
-  case
-      when {{ json_type_column }} in ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-          then try_cast({{ expression }} as double)
-      when {{ json_type_column }} = 'BOOLEAN'
-          then case when try_cast({{ expression }} as boolean) then 1.0 else 0.0 end
-  end
+{% macro duckdb__json_to_double(expression) -%}
+  try_cast({{ expression }} as double)
 {%- endmacro %}

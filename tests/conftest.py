@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +51,7 @@ class DuckDbProject:
 
     def dbt(self, *args: str, vars: dict | None = None, env: dict | None = None) -> DbtResult:
         command = [str(DBT), *args, "--project-dir", str(PROJECT_DIR)]
-        command += ["--profiles-dir", str(PROJECT_DIR)]
+        command += ["--profiles-dir", str(PROFILES_DIR)]
         if vars is not None:
             command += ["--vars", json.dumps(vars)]
         run_env = {
@@ -78,17 +80,14 @@ class DuckDbProject:
             con.execute(sql)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _profiles_yml():
-    """dbt reads profiles.yml from the project; the example is copied only if absent."""
-    profiles = PROJECT_DIR / "profiles.yml"
-    if not profiles.exists():
-        profiles.write_text((PROJECT_DIR / "profiles.example.yml").read_text())
+# The tests run against the shipped example profile, never a developer's profiles.yml.
+PROFILES_DIR = Path(tempfile.mkdtemp(prefix="pe-profiles-"))
+shutil.copy(PROJECT_DIR / "profiles.example.yml", PROFILES_DIR / "profiles.yml")
 
 
 def make_project(tmp_path: Path, **demo_kwargs) -> DuckDbProject:
     project = DuckDbProject(db_path=tmp_path / "portfolio.duckdb", work_dir=tmp_path)
-    if demo_kwargs is not None:
+    if demo_kwargs:
         demo_data.create_reports(str(project.db_path), **demo_kwargs)
     return project
 

@@ -8,7 +8,7 @@
   {%- if execute -%}
     {%- set actual = {} -%}
     {%- for column in adapter.get_columns_in_relation(model) -%}
-      {%- do actual.update({column.name | lower: column.data_type | upper}) -%}
+      {%- do actual.update({column.name | lower: column.dtype | upper}) -%}
     {%- endfor -%}
     {%- for name, data_type in expected.items() -%}
       {%- set found = actual.get(name | lower) -%}

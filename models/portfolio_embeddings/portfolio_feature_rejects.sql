@@ -5,9 +5,42 @@
   every JSON entry that is not a usable number, every JSON column that is not an object
   (or null), and every selected (portfolio, date) left with no usable feature at all;
   that last one gets no vector.
+
+  The entries are a view over the unnest (the hot spot), so they are read once: one
+  aggregate per state gives both its rejected entries and its usable count.
 -#}
 
 with
+
+entries_by_state as (
+
+    select
+        state_idx,
+        count(*) filter (where reject_reason is null) as n_usable,
+        list({
+            'feature_group': feature_group,
+            'feature_key': feature_key,
+            'raw_value': raw_value,
+            'reason': reject_reason
+        }) filter (where reject_reason is not null) as rejected
+    from {{ ref('int_portfolio_feature_entries') }}
+    group by state_idx
+
+),
+
+states as (
+
+    select
+        reports.portfolio_id,
+        reports.as_of_date,
+        reports.report_id,
+        coalesce(entries_by_state.n_usable, 0) as n_usable,
+        entries_by_state.rejected
+    from {{ ref('stg_portfolio_risk_reports') }} as reports
+    left join entries_by_state
+        on reports.state_idx = entries_by_state.state_idx
+
+),
 
 entry_rejects as (
 
@@ -15,36 +48,26 @@ entry_rejects as (
         portfolio_id,
         as_of_date,
         report_id,
-        feature_group,
-        feature_key,
-        raw_value,
-        reject_reason as reason
-    from {{ ref('int_portfolio_feature_entries') }}
-    where reject_reason is not null
-
-),
-
-states_with_features as (
-
-    select distinct state_idx
-    from {{ ref('int_portfolio_feature_entries') }}
-    where reject_reason is null
+        rejected_entry.feature_group,
+        rejected_entry.feature_key,
+        rejected_entry.raw_value,
+        rejected_entry.reason
+    from states, unnest(rejected) as unnested(rejected_entry)
 
 ),
 
 empty_states as (
 
     select
-        reports.portfolio_id,
-        reports.as_of_date,
-        reports.report_id,
+        portfolio_id,
+        as_of_date,
+        report_id,
         cast(null as varchar) as feature_group,
         cast(null as varchar) as feature_key,
         cast(null as varchar) as raw_value,
         'no_usable_features' as reason
-    from {{ ref('stg_portfolio_risk_reports') }} as reports
-    anti join states_with_features
-        on reports.state_idx = states_with_features.state_idx
+    from states
+    where n_usable = 0
 
 )
 

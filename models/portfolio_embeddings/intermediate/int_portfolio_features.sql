@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {#- The tidy feature table: one usable (group, key, value) per row. The encoders see
     exactly these rows; feature_name is what they hash. -#}
 

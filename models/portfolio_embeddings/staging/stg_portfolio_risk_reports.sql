@@ -25,41 +25,37 @@ reports as (
 
 ),
 
-latest_per_state as (
+winners as (
 
-    select *
+    -- the latest report per state, decided on the keys alone: an aggregate, not a
+    -- window, so the JSON payload is never sorted
+    select
+        portfolio_id,
+        as_of_date,
+        arg_max(report_id, (created_at, report_id)) as report_id
     from reports
-    qualify row_number() over (
-        partition by portfolio_id, as_of_date
-        order by created_at desc, report_id desc
-    ) = 1
+    group by portfolio_id, as_of_date
 
 ),
-
 {%- if run_vars.limit is not none %}
 
 limited_portfolios as (
 
     -- the old script's --limit: the first N portfolio_ids (ascending) with a report
     select distinct portfolio_id
-    from latest_per_state
+    from winners
     order by portfolio_id
     limit {{ run_vars.limit }}
 
 ),
 {%- endif %}
 
-selected as (
+numbered_states as (
 
     select
-        report_id,
-        portfolio_id,
-        as_of_date,
-        risk_metrics,
-        exposures_by_sector,
-        exposures_by_factor,
-        created_at
-    from latest_per_state
+        row_number() over (order by portfolio_id, as_of_date) - 1 as state_idx,
+        report_id
+    from winners
     {%- if run_vars.limit is not none %}
     where portfolio_id in (select portfolio_id from limited_portfolios)
     {%- endif %}
@@ -67,6 +63,14 @@ selected as (
 )
 
 select
-    row_number() over (order by portfolio_id, as_of_date) - 1 as state_idx,
-    *
-from selected
+    numbered_states.state_idx,
+    reports.report_id,
+    reports.portfolio_id,
+    reports.as_of_date,
+    reports.risk_metrics,
+    reports.exposures_by_sector,
+    reports.exposures_by_factor,
+    reports.created_at
+from numbered_states
+inner join reports
+    on numbered_states.report_id = reports.report_id

@@ -1,0 +1,49 @@
+"""python_encoders: portfolio features -> fixed-size numeric embeddings (numpy only).
+
+    >>> from python_encoders import FeatureBatch, encode, get_card
+    >>> card = get_card("num-portfolio-core-v1")
+    >>> batch = FeatureBatch.from_records(1, [0, 0], ["risk_metrics:beta", "sector:Energy"], [1.1, 0.3])
+    >>> encode(card, batch).shape
+    (1, 384)
+
+No dbt, pandas or pyarrow here: the dbt Python model is a thin caller, and the same
+code runs wherever numpy does.
+"""
+
+from .batch import FEATURE_GROUPS, FeatureBatch, split_name
+from .cards import (
+    DEFAULT_MODEL_ID,
+    MODEL_CARDS,
+    ModelCard,
+    UnknownModelError,
+    get_card,
+    known_model_ids,
+)
+from .projection import (
+    as_le_float32,
+    encode,
+    feature_directions,
+    iter_encode,
+    reference_encode_one,
+)
+from .transforms import TRANSFORMS, identity, signed_log1p
+
+__all__ = [
+    "DEFAULT_MODEL_ID",
+    "FEATURE_GROUPS",
+    "MODEL_CARDS",
+    "TRANSFORMS",
+    "FeatureBatch",
+    "ModelCard",
+    "UnknownModelError",
+    "as_le_float32",
+    "encode",
+    "feature_directions",
+    "get_card",
+    "identity",
+    "iter_encode",
+    "known_model_ids",
+    "reference_encode_one",
+    "signed_log1p",
+    "split_name",
+]
