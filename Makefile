@@ -25,6 +25,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python scripts/link_duckdb_extensions.py --dir .duckdb_extensions
 	touch $@
 
 # dbt reads ./profiles.yml (DBT_PROFILES_DIR above). A user's own profiles.yml is

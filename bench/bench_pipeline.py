@@ -64,8 +64,10 @@ def main() -> None:
     demo_data = _load("demo_data", PROJECT_DIR / "scripts" / "demo_data.py")
     started = time.perf_counter()
     demo_data.create_reports(str(db_path), portfolios=args.n, dates=dates, seed=7, messy=False)
-    print(f"generated {args.n:,} portfolios x {len(dates)} date(s) "
-          f"in {time.perf_counter() - started:.1f}s -> {db_path}")
+    print(
+        f"generated {args.n:,} portfolios x {len(dates)} date(s) "
+        f"in {time.perf_counter() - started:.1f}s -> {db_path}"
+    )
 
     env = {
         **os.environ,
@@ -75,29 +77,43 @@ def main() -> None:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [str(DBT), "run", "--select", "portfolio_embeddings",
-               "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-               "--vars", json.dumps({"model_id": args.model_id})]
+    command = [
+        str(DBT),
+        "run",
+        "--select",
+        "portfolio_embeddings",
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--vars",
+        json.dumps({"model_id": args.model_id}),
+    ]
     seconds, peak_gib, output = run_child(command, env)
     for line in output.splitlines():
         if " OK " in line or "Finished running" in line:
             print("  dbt |", line.split("  ", 1)[-1].strip())
     states = args.n * len(dates)
     new_rate = states / seconds
-    print(f"dbt pipeline: {states:,} portfolio states in {seconds:.1f}s = "
-          f"{new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB")
+    print(
+        f"dbt pipeline: {states:,} portfolio states in {seconds:.1f}s = "
+        f"{new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB"
+    )
 
     old_bench = (
         "import sys, json; sys.path.insert(0, 'bench');"
         "from old_backfill import backfill_row_at_a_time as b;"
-        f"print(json.dumps(b({str(db_path)!r}, limit={args.old_sample}, model_id={args.model_id!r})))"
+        f"print(json.dumps(b({str(db_path)!r}, limit={args.old_sample}, "
+        f"model_id={args.model_id!r})))"
     )
     _, _, old_out = run_child([sys.executable, "-c", old_bench], env)
     written, old_seconds = json.loads(old_out.strip().splitlines()[-1])
     old_rate = written / old_seconds
-    print(f"old row-at-a-time loop: {written:,} rows in {old_seconds:.1f}s = "
-          f"{old_rate:,.0f} portfolios/s (sample; the full {states:,} would take "
-          f"~{states / old_rate / 60:.0f} min)")
+    print(
+        f"old row-at-a-time loop: {written:,} rows in {old_seconds:.1f}s = "
+        f"{old_rate:,.0f} portfolios/s (sample; the full {states:,} would take "
+        f"~{states / old_rate / 60:.0f} min)"
+    )
     print(f"ratio: {new_rate / old_rate:,.1f}x")
 
 

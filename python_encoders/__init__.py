@@ -2,7 +2,8 @@
 
     >>> from python_encoders import FeatureBatch, encode, get_card
     >>> card = get_card("num-portfolio-core-v1")
-    >>> batch = FeatureBatch.from_records(1, [0, 0], ["risk_metrics:beta", "sector:Energy"], [1.1, 0.3])
+    >>> names = ["risk_metrics:beta", "sector:Energy"]
+    >>> batch = FeatureBatch.from_records(1, [0, 0], names, [1.1, 0.3])
     >>> encode(card, batch).shape
     (1, 384)
 

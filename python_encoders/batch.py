@@ -66,5 +66,7 @@ def split_name(name: str) -> tuple[str, str]:
     """(group, key) of a feature name; the key may contain ':'."""
     group, sep, key = name.partition(":")
     if not sep or group not in FEATURE_GROUPS:
-        raise ValueError(f"feature name {name!r} is not '<group>:<key>' with group in {FEATURE_GROUPS}")
+        raise ValueError(
+            f"feature name {name!r} is not '<group>:<key>' with group in {FEATURE_GROUPS}"
+        )
     return group, key

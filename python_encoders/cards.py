@@ -75,6 +75,10 @@ class ModelCard:
     def as_dict(self) -> dict:
         return {**asdict(self), "spec_hash": self.spec_hash}
 
+    def as_dict_without_hash(self) -> dict:
+        """The constructor's fields, e.g. to derive a new card: ModelCard(**{...})."""
+        return asdict(self)
+
 
 MODEL_CARDS: Mapping[str, ModelCard] = MappingProxyType(
     {model_id: ModelCard(model_id=model_id, **fields) for model_id, fields in _CARDS_DATA.items()}

@@ -57,7 +57,9 @@ def as_le_float32(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors, dtype="<f4")
 
 
-def encode(card: ModelCard, batch: FeatureBatch, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> np.ndarray:
+def encode(
+    card: ModelCard, batch: FeatureBatch, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> np.ndarray:
     """Vectors of all states of `batch`, shape (n_rows, dim), little-endian float32.
 
     A state with no entries gets the zero vector; callers decide whether to store it.
@@ -138,7 +140,9 @@ def _pad_to_dim(card: ModelCard, batch: FeatureBatch) -> np.ndarray:
     group_position = {group: i for i, group in enumerate(FEATURE_GROUPS)}
     sort_keys = [(group_position[g], k) for g, k in map(split_name, batch.names)]
     rank_of_name = np.empty(len(batch.names), dtype=np.int64)
-    rank_of_name[sorted(range(len(sort_keys)), key=sort_keys.__getitem__)] = np.arange(len(sort_keys))
+    rank_of_name[sorted(range(len(sort_keys)), key=sort_keys.__getitem__)] = np.arange(
+        len(sort_keys)
+    )
     order = np.lexsort((rank_of_name[batch.name_codes], batch.row_index))
     rows = batch.row_index[order]
     run_start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows

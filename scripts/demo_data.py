@@ -30,13 +30,29 @@ import duckdb
 TABLE = "main.portfolio_risk_reports"
 DEFAULT_DATES = ("2024-08-31", "2024-09-30", "2024-10-31", "2024-11-30", "2024-12-31", "2025-01-31")
 SECTORS = (
-    "Communication Services", "Consumer Discretionary", "Consumer Staples", "Energy",
-    "Financials", "Health Care", "Industrials", "Information Technology", "Materials",
-    "Real Estate", "Utilities",
+    "Communication Services",
+    "Consumer Discretionary",
+    "Consumer Staples",
+    "Energy",
+    "Financials",
+    "Health Care",
+    "Industrials",
+    "Information Technology",
+    "Materials",
+    "Real Estate",
+    "Utilities",
 )
 FACTORS = (
-    "momentum", "value", "size", "quality", "low_vol", "growth", "yield", "liquidity",
-    "beta", "reversal",
+    "momentum",
+    "value",
+    "size",
+    "quality",
+    "low_vol",
+    "growth",
+    "yield",
+    "liquidity",
+    "beta",
+    "reversal",
 )
 # (key, presence probability, SQL for the value given {u}, a uniform in [0, 1))
 RISK_METRICS = (
@@ -55,22 +71,37 @@ RISK_METRICS = (
     ("SET_C:hit_rate", 0.25, "0.3 + 0.5 * {u}"),
 )
 MESSY_PORTFOLIOS = {
-    "string_value": "P00002",        # risk_metrics.liquidity_bucket = "n/a"
-    "null_value": "P00003",          # risk_metrics.beta = null
-    "object_value": "P00004",        # risk_metrics.stress = {"x": 1}
-    "array_value": "P00005",         # exposures_by_factor.momentum = [1, 2]
+    "string_value": "P00002",  # risk_metrics.liquidity_bucket = "n/a"
+    "null_value": "P00003",  # risk_metrics.beta = null
+    "object_value": "P00004",  # risk_metrics.stress = {"x": 1}
+    "array_value": "P00005",  # exposures_by_factor.momentum = [1, 2]
     "non_finite_strings": "P00006",  # risk_metrics.nan_metric = "NaN", inf_metric = "Infinity"
-    "huge_number": "P00007",         # risk_metrics.tail_exposure = 1e308 (finite double)
-    "sector_array": "P00008",        # exposures_by_sector = [0.1, 0.2] (not an object)
-    "factor_scalar": "P00009",       # exposures_by_factor = 5 (not an object)
-    "empty_report": "P00010",        # risk_metrics = {}, both exposures null
+    "huge_number": "P00007",  # risk_metrics.tail_exposure = 1e308 (finite double)
+    "sector_array": "P00008",  # exposures_by_sector = [0.1, 0.2] (not an object)
+    "factor_scalar": "P00009",  # exposures_by_factor = 5 (not an object)
+    "empty_report": "P00010",  # risk_metrics = {}, both exposures null
 }
 MESSY_UPDATES = (
-    ("string_value", "risk_metrics = json_merge_patch(risk_metrics, '{\"liquidity_bucket\": \"n/a\"}')"),
-    ("null_value", "risk_metrics = cast(replace(cast(json_merge_patch(risk_metrics, '{\"beta\": 0}') as varchar), '\"beta\":0', '\"beta\":null') as json)"),
-    ("object_value", "risk_metrics = json_merge_patch(risk_metrics, '{\"stress\": {\"x\": 1}}')"),
-    ("array_value", "exposures_by_factor = json_merge_patch(exposures_by_factor, '{\"momentum\": [1, 2]}')"),
-    ("non_finite_strings", "risk_metrics = json_merge_patch(risk_metrics, '{\"nan_metric\": \"NaN\", \"inf_metric\": \"Infinity\"}')"),
+    (
+        "string_value",
+        'risk_metrics = json_merge_patch(risk_metrics, \'{"liquidity_bucket": "n/a"}\')',
+    ),
+    (
+        "null_value",
+        # json_merge_patch drops keys set to null, so the null is written as text
+        "risk_metrics = cast(replace(cast(json_merge_patch(risk_metrics, '{\"beta\": 0}') "
+        "as varchar), '\"beta\":0', '\"beta\":null') as json)",
+    ),
+    ("object_value", 'risk_metrics = json_merge_patch(risk_metrics, \'{"stress": {"x": 1}}\')'),
+    (
+        "array_value",
+        "exposures_by_factor = json_merge_patch(exposures_by_factor, '{\"momentum\": [1, 2]}')",
+    ),
+    (
+        "non_finite_strings",
+        "risk_metrics = json_merge_patch(risk_metrics, "
+        '\'{"nan_metric": "NaN", "inf_metric": "Infinity"}\')',
+    ),
     ("huge_number", "risk_metrics = json_merge_patch(risk_metrics, '{\"tail_exposure\": 1e308}')"),
     ("sector_array", "exposures_by_sector = '[0.1, 0.2]'"),
     ("factor_scalar", "exposures_by_factor = '5'"),
@@ -110,8 +141,7 @@ def _json_object_sql(seed: int, entries: list[tuple[str, float, str]], scope: st
         u_present = _uniform(seed, "i", f"'{scope}:{key}:present'")
         value = value_sql.format(u=f"({u_value})")
         items.append(
-            f"{{'k': '{key}', 'v': case when {u_present} < {presence} "
-            f"then to_json({value}) end}}"
+            f"{{'k': '{key}', 'v': case when {u_present} < {presence} then to_json({value}) end}}"
         )
     return f"to_json(map_from_entries(list_filter([{', '.join(items)}], x -> x.v is not null)))"
 
@@ -131,14 +161,15 @@ def _reports_sql(seed: int, portfolios: int, dates: list[str], version: int) -> 
     duplicated = "" if version == 1 else f"where {u_dup} < 0.03 or {tie}"
     return f"""
         select
-            'R-P' || lpad(cast(i as varchar), 5, '0') || '-' || strftime(d, '%Y%m%d') || '-{version}',
+            'R-P' || lpad(cast(i as varchar), 5, '0') || '-' || strftime(d, '%Y%m%d')
+                || '-{version}',
             'P' || lpad(cast(i as varchar), 5, '0'),
             d,
-            1e6 * (1 + {_uniform(seed + version, 'i', 'd', "'pv'")}),
-            1e5 * {_uniform(seed + version, 'i', 'd', "'cash'")},
-            {_uniform(seed + version, 'i', 'd', "'net'")},
-            1 + {_uniform(seed + version, 'i', 'd', "'gross'")},
-            1 + 2 * {_uniform(seed + version, 'i', 'd', "'lev'")},
+            1e6 * (1 + {_uniform(seed + version, "i", "d", "'pv'")}),
+            1e5 * {_uniform(seed + version, "i", "d", "'cash'")},
+            {_uniform(seed + version, "i", "d", "'net'")},
+            1 + {_uniform(seed + version, "i", "d", "'gross'")},
+            1 + 2 * {_uniform(seed + version, "i", "d", "'lev'")},
             {risk}, null, {sectors}, {factors},
             to_json({{'source': 'demo', 'seed': {seed}}}),
             cast(d as timestamp) + interval 1 day
@@ -175,7 +206,8 @@ def create_reports(
                 # the latest report of the portfolio on the last date
                 con.execute(
                     f"update {TABLE} set {assignment} where report_id = ("
-                    f"select max(report_id) from {TABLE} where portfolio_id = ? and as_of_date = ?)",
+                    f"select max(report_id) from {TABLE} "
+                    "where portfolio_id = ? and as_of_date = ?)",
                     [MESSY_PORTFOLIOS[name], max(dates)],
                 )
         con.execute("commit")

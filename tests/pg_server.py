@@ -7,6 +7,7 @@ commands run as the `postgres` system user that Debian's package creates.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -58,8 +59,19 @@ class PostgresServer:
             for path in (self.root, self.socket_dir, pwfile):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self._run(
-            _pg_bin("initdb"), "-D", str(self.data_dir), "-U", PG_USER, "-A", "scram-sha-256",
-            "--pwfile", str(pwfile), "-E", "UTF8", "--locale", "C",
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            PG_USER,
+            "-A",
+            "scram-sha-256",
+            "--pwfile",
+            str(pwfile),
+            "-E",
+            "UTF8",
+            "--locale",
+            "C",
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
@@ -67,15 +79,22 @@ class PostgresServer:
             "-c max_connections=50"
         )
         self._run(
-            _pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options, "-w", "-t", "60",
-            "-l", str(self.root / "server.log"), "start",
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.root / "server.log"),
+            "start",
         )
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run(_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"

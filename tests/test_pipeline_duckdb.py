@@ -42,9 +42,8 @@ def expected_states(project) -> dict[tuple[str, str], tuple[str, dict[str, float
             if not isinstance(parsed, dict):
                 continue
             for name, value in parsed.items():
-                if isinstance(value, bool):
-                    features[f"{group}:{name}"] = float(value)
-                elif isinstance(value, (int, float)) and math.isfinite(float(value)):
+                usable = isinstance(value, (int, float)) and math.isfinite(float(value))
+                if isinstance(value, bool) or usable:
                     features[f"{group}:{name}"] = float(value)
         states[key] = (report_id, features)
     return states
@@ -101,7 +100,9 @@ def test_latest_report_wins_including_created_at_ties(built_demo):
         """
     )[0][0]
     assert duplicated and ties >= 1, "the demo data must exercise duplicates and ties"
-    stored = {(pid, day): json.loads(spec)["report_id"] for pid, day, spec, _ in stored_rows(built_demo)}
+    stored = {
+        (pid, day): json.loads(spec)["report_id"] for pid, day, spec, _ in stored_rows(built_demo)
+    }
     for pid, day, winner in duplicated:
         if (pid, day) in stored:
             assert stored[(pid, day)] == winner
@@ -211,7 +212,8 @@ def test_vars_select_date_limit_and_portfolios(tmp_path):
     result = project.run({"as_of": "2024-12-31", "limit": 3})
     assert result.ok, result.output
     rows = project.query(
-        "select entity_id, cast(as_of_date as varchar) from main.numeric_window_embeddings order by 1"
+        "select entity_id, cast(as_of_date as varchar) "
+        "from main.numeric_window_embeddings order by 1"
     )
     all_ids = [
         r[0]
