@@ -146,7 +146,13 @@ def _json_object_sql(seed: int, entries: list[tuple[str, float, str]], scope: st
     return f"to_json(map_from_entries(list_filter([{', '.join(items)}], x -> x.v is not null)))"
 
 
+def _id_width(portfolios: int) -> int:
+    # lpad truncates, so the width grows with the count: P00001 ... P1000000
+    return max(5, len(str(portfolios)))
+
+
 def _reports_sql(seed: int, portfolios: int, dates: list[str], version: int) -> str:
+    width = _id_width(portfolios)
     risk = _json_object_sql(seed + version, list(RISK_METRICS), "risk")
     sectors = _json_object_sql(
         seed + version, [(s, 0.85, "round({u}, 4)") for s in SECTORS], "sector"
@@ -161,9 +167,9 @@ def _reports_sql(seed: int, portfolios: int, dates: list[str], version: int) -> 
     duplicated = "" if version == 1 else f"where {u_dup} < 0.03 or {tie}"
     return f"""
         select
-            'R-P' || lpad(cast(i as varchar), 5, '0') || '-' || strftime(d, '%Y%m%d')
+            'R-P' || lpad(cast(i as varchar), {width}, '0') || '-' || strftime(d, '%Y%m%d')
                 || '-{version}',
-            'P' || lpad(cast(i as varchar), 5, '0'),
+            'P' || lpad(cast(i as varchar), {width}, '0'),
             d,
             1e6 * (1 + {_uniform(seed + version, "i", "d", "'pv'")}),
             1e5 * {_uniform(seed + version, "i", "d", "'cash'")},
@@ -208,7 +214,7 @@ def create_reports(
                     f"update {TABLE} set {assignment} where report_id = ("
                     f"select max(report_id) from {TABLE} "
                     "where portfolio_id = ? and as_of_date = ?)",
-                    [MESSY_PORTFOLIOS[name], max(dates)],
+                    [f"P{int(MESSY_PORTFOLIOS[name][1:]):0{_id_width(portfolios)}d}", max(dates)],
                 )
         con.execute("commit")
         rows = con.execute(f"select count(*) from {TABLE}").fetchone()[0]
