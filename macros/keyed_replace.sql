@@ -7,6 +7,7 @@
     2. inserts this run's rows, naming only the model's own columns,
   in the materialization's single transaction, so a failure leaves the table as it was
   and rows with any other key (other entity types, model_ids, dates) are never touched.
+  On PostgreSQL the write first takes an advisory lock, so concurrent runs serialise.
 -#}
 {% macro get_incremental_keyed_replace_sql(arg_dict) %}
   {%- set target = arg_dict['target_relation'] -%}
@@ -18,6 +19,14 @@
   {%- set keys = [unique_key] if unique_key is string else unique_key -%}
   {%- set columns = adapter.get_columns_in_relation(source) | map(attribute='name') | list -%}
   {%- set column_list = columns | join(', ') -%}
+
+  {%- if catalog_type(target.database) == 'postgres' %}
+  -- Two runs writing the same table at once are serialised by a transaction-level
+  -- advisory lock, released at commit or rollback (the attachment is READ COMMITTED,
+  -- so the delete below sees what a run we waited for has committed).
+  call postgres_execute('{{ target.database }}',
+      'select pg_advisory_xact_lock(hashtext(''portfolio_embeddings:{{ target.identifier }}''))');
+  {%- endif %}
 
   delete from {{ target }} as existing
   where exists (
