@@ -1,0 +1,42 @@
+"""dbt-duckdb plugin: keep database passwords out of dbt's logs and artifacts.
+
+DuckDB's error for a failed ATTACH quotes the whole connection string, password
+included, and dbt writes that error to the console, logs/dbt.log and target/. dbt
+scrubs the value of every environment variable named DBT_ENV_SECRET_*, so before any
+connection is opened this plugin publishes each attachment's password under such a
+name. Enabled in profiles.example.yml:
+
+    plugins:
+      - module: portfolio_dbt.scrub_credentials
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+_DSN_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def passwords_in(connection_string: str) -> list[str]:
+    """Passwords in a libpq URL (postgresql://user:pw@host/db) or key=value DSN."""
+    found = []
+    if "://" in connection_string:
+        password = urlsplit(connection_string).password
+        if password:
+            found += [password, unquote(password)]
+    for match in _DSN_PASSWORD.finditer(connection_string):
+        found.append(match.group(1).strip("'"))
+    return [p for p in dict.fromkeys(found) if p]
+
+
+class Plugin(BasePlugin):
+    def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        for i, attachment in enumerate(getattr(creds, "attach", None) or []):
+            path = attachment.get("path", "") if isinstance(attachment, dict) else attachment.path
+            for j, password in enumerate(passwords_in(path or "")):
+                os.environ[f"DBT_ENV_SECRET_PORTFOLIO_ATTACH_{i}_{j}"] = password
