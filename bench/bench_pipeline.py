@@ -3,6 +3,8 @@ portfolios, against the old one-row-at-a-time backfill on the same data and file
 
     python bench/bench_pipeline.py                 # 100k portfolios, one date
     python bench/bench_pipeline.py --n 1000000     # the 1M target
+    python bench/bench_pipeline.py --target postgres [--n ...]
+                   # PostgreSQL runtime -> historical, on a server bench/ starts itself
 
 Prints portfolios/s and the peak RSS of the dbt process (the max RSS of the child),
 then the old approach's rate over a sample (--old-sample reports; it runs at about a
@@ -52,7 +54,13 @@ def main() -> None:
     parser.add_argument("--old-sample", type=int, default=20_000, help="reports for the old loop")
     parser.add_argument("--workdir", default=None, help="keep the scratch files here")
     parser.add_argument("--model-id", default="num-portfolio-core-v1")
+    parser.add_argument("--target", choices=("dev", "postgres"), default="dev")
     args = parser.parse_args()
+    if args.target == "postgres":
+        from bench_postgres import main as postgres_main
+
+        postgres_main(args)
+        return
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="portfolio-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -37,13 +37,15 @@ def _pg_bin(name: str) -> str:
 
 
 class PostgresServer:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, durable: bool = False):
         self.root = root
         self.data_dir = root / "data"
         self.socket_dir = root / "sock"
         self.port = _free_port()
         self.password = "pe-test-secret"
         self.as_root = os.geteuid() == 0
+        # Tests skip fsync for speed; bench/ keeps it, as a production server would.
+        self.durable = durable
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", PG_USER, "--"] if self.as_root else []
@@ -75,7 +77,8 @@ class PostgresServer:
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.socket_dir} -c fsync=off "
+            f"-c unix_socket_directories={self.socket_dir} "
+            f"-c fsync={'on' if self.durable else 'off'} "
             "-c max_connections=50"
         )
         self._run(
@@ -101,10 +104,10 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server():
+def postgres_server(durable: bool = False):
     root = Path(tempfile.mkdtemp(prefix="pe-pg-"))
     os.chmod(root, 0o755)
-    server = PostgresServer(root / "pg")
+    server = PostgresServer(root / "pg", durable=durable)
     server.start()
     try:
         yield server

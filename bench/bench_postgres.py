@@ -1,0 +1,147 @@
+"""`bench_pipeline.py --target postgres`: the same measurement against PostgreSQL.
+
+Starts a throwaway PostgreSQL 15 on 127.0.0.1 (tests/pg_server.py), creates `runtime`
+and `historical` with the platform's DDL, loads N generated reports into runtime, then
+times `dbt run --select portfolio_embeddings --target postgres` (runtime -> historical)
+and the old loop on the same server: SELECT the reports, build each vector in Python,
+INSERT it and COMMIT, one row at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import psycopg
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR / "tests"))
+sys.path.insert(0, str(PROJECT_DIR / "bench"))
+
+from bench_pipeline import DBT, _load, run_child  # noqa: E402
+from old_backfill import features_of  # noqa: E402
+from pg_server import postgres_server  # noqa: E402
+
+from python_encoders import get_card, reference_encode_one  # noqa: E402
+
+EXTENSIONS = PROJECT_DIR / ".duckdb_extensions"
+
+
+def old_loop_postgres(runtime_url: str, historical_url: str, limit: int, model_id: str):
+    card = get_card(model_id)
+    started = time.perf_counter()
+    with psycopg.connect(runtime_url) as source, psycopg.connect(historical_url) as target:
+        reports = source.execute(
+            """
+            select distinct on (portfolio_id, as_of_date) report_id, portfolio_id, as_of_date,
+                   risk_metrics::text, exposures_by_sector::text, exposures_by_factor::text
+            from portfolio_risk_reports
+            order by portfolio_id, as_of_date, created_at desc, report_id desc
+            limit %s
+            """,
+            [limit],
+        ).fetchall()
+        written = 0
+        for report_id, portfolio_id, as_of_date, *docs in reports:
+            features = features_of(tuple(docs))
+            if not features:
+                continue
+            vector = reference_encode_one(card, features).astype("<f4").tobytes()
+            spec = json.dumps(
+                {"entity_type": "PORTFOLIO", "window_days": 1, "report_id": report_id}
+            )
+            target.execute(
+                "insert into numeric_window_embeddings "
+                "(entity_type, entity_id, window_spec, as_of_date, model_id, vector) "
+                "values ('PORTFOLIO', %s, %s, %s, 'old-loop', %s)",
+                [portfolio_id, spec, as_of_date, vector],
+            )
+            target.commit()
+            written += 1
+    return written, time.perf_counter() - started
+
+
+def main(args) -> None:
+    demo_data = _load("demo_data", PROJECT_DIR / "scripts" / "demo_data.py")
+    ddl = (PROJECT_DIR / "tests" / "fixtures" / "platform_ddl.sql").read_text()
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="portfolio-bench-pg-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    dates = args.dates.split(",")
+    with postgres_server(durable=True) as server:
+        with psycopg.connect(server.url(), autocommit=True) as con:
+            con.execute("create database runtime")
+            con.execute("create database historical")
+        for database in ("runtime", "historical"):
+            with psycopg.connect(server.url(database), autocommit=True) as con:
+                con.execute(ddl)
+        started = time.perf_counter()
+        source = workdir / "source.duckdb"
+        source.unlink(missing_ok=True)
+        demo_data.create_reports(str(source), portfolios=args.n, dates=dates, messy=False)
+        config = {"extension_directory": str(EXTENSIONS), "autoinstall_known_extensions": False}
+        with duckdb.connect(str(source), config=config) as con:
+            con.execute(f"attach '{server.url('runtime')}' as runtime (type postgres)")
+            con.execute(
+                "insert into runtime.public.portfolio_risk_reports "
+                "select * from main.portfolio_risk_reports"
+            )
+        with psycopg.connect(server.url("runtime"), autocommit=True) as con:
+            con.execute("analyze portfolio_risk_reports")
+        print(
+            f"loaded {args.n:,} portfolios x {len(dates)} date(s) into PostgreSQL runtime "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
+
+        scratch = workdir / "scratch.duckdb"
+        scratch.unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            "RUNTIME_DATABASE_URL": server.url("runtime"),
+            "HISTORICAL_DATABASE_URL": server.url("historical"),
+            "PORTFOLIO_SCRATCH_PATH": str(scratch),
+            "PORTFOLIO_DUCKDB_EXTENSION_DIR": str(EXTENSIONS),
+            "DBT_TARGET_PATH": str(workdir / "target"),
+            "DBT_LOG_PATH": str(workdir / "logs"),
+            "DO_NOT_TRACK": "1",
+        }
+        command = [
+            str(DBT),
+            "run",
+            "--select",
+            "portfolio_embeddings",
+            "--target",
+            "postgres",
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--vars",
+            json.dumps({"model_id": args.model_id}),
+        ]
+        seconds, peak_gib, output = run_child(command, env)
+        for line in output.splitlines():
+            if " OK " in line or "Finished running" in line:
+                print("  dbt |", line.split("  ", 1)[-1].strip())
+        states = args.n * len(dates)
+        new_rate = states / seconds
+        print(
+            f"dbt pipeline (postgres -> postgres): {states:,} portfolio states in {seconds:.1f}s"
+            f" = {new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB"
+        )
+
+        written, old_seconds = old_loop_postgres(
+            server.url("runtime"), server.url("historical"), args.old_sample, args.model_id
+        )
+        old_rate = written / old_seconds
+        print(
+            f"old row-at-a-time INSERT+COMMIT loop on the same server: {written:,} rows in "
+            f"{old_seconds:.1f}s = {old_rate:,.0f} portfolios/s (sample; the full {states:,} "
+            f"would take ~{math.ceil(states / old_rate / 60)} min)"
+        )
+        print(f"ratio: {new_rate / old_rate:,.1f}x")
