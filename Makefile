@@ -16,7 +16,9 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export PORTFOLIO_DUCKDB_PATH
 
-.PHONY: run test lint venv profiles demo-data bench clean
+.PHONY: run test lint venv profiles demo-data bench pg-prereqs clean
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 venv: $(STAMP)
 
@@ -45,7 +47,14 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv profiles lint
+# The PostgreSQL tests start their own server: they need PostgreSQL's initdb/pg_ctl
+# (Debian's postgresql package, which also creates the `postgres` system user).
+pg-prereqs:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; \
+	then echo "PostgreSQL server binaries found"; \
+	else $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
+
+test: venv profiles lint pg-prereqs
 	$(BIN)/python -m pytest
 
 bench: venv profiles

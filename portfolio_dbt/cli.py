@@ -1,0 +1,273 @@
+"""portfolio-embeddings: the command line around the dbt pipeline.
+
+    portfolio-embeddings backfill --as-of 2025-01-31 --limit 100 [--portfolio-id P ...]
+    portfolio-embeddings neighbors --portfolio-id P00001 --as-of 2025-01-31 [--k 10]
+    portfolio-embeddings show --as-of 2025-01-31 [--to 2025-03-31] [--portfolio-id P ...]
+
+`backfill_numeric_portfolio_embeddings` is `portfolio-embeddings backfill`, with the old
+script's flags. Every subcommand reads the embedded DuckDB file (PORTFOLIO_DUCKDB_PATH,
+default portfolio_embeddings.duckdb) or, with --target postgres, the historical
+database (HISTORICAL_DATABASE_URL, else RUNTIME_DATABASE_URL) through DuckDB.
+A user mistake is one line on stderr and exit code 2; a failed run exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from python_encoders import DEFAULT_MODEL_ID, known_model_ids
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+EXTENSIONS = PROJECT_DIR / ".duckdb_extensions"
+
+
+class UsageError(Exception):
+    """A mistake in the arguments or data asked for: reported without a traceback."""
+
+
+def _date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def _model_id(text: str) -> str:
+    if text not in known_model_ids():
+        known = ", ".join(known_model_ids())
+        raise argparse.ArgumentTypeError(f"unknown model_id {text!r}; known model_ids: {known}")
+    return text
+
+
+def connect(target: str) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A read-only DuckDB connection and the qualified name of the embeddings table."""
+    if target == "postgres":
+        url = os.environ.get("HISTORICAL_DATABASE_URL") or os.environ.get("RUNTIME_DATABASE_URL")
+        if not url:
+            raise UsageError(
+                "set HISTORICAL_DATABASE_URL (or RUNTIME_DATABASE_URL) for --target postgres"
+            )
+        con = duckdb.connect(
+            config={"extension_directory": str(EXTENSIONS), "autoinstall_known_extensions": False}
+        )
+        try:
+            con.execute("attach ? as historical (type postgres, read_only)", [url])
+        except duckdb.Error:
+            raise UsageError(
+                "cannot connect to the historical database (check the URL and server)"
+            ) from None
+        return con, "historical.public.numeric_window_embeddings"
+    path = os.environ.get("PORTFOLIO_DUCKDB_PATH", "portfolio_embeddings.duckdb")
+    if not Path(path).exists():
+        raise UsageError(f"no DuckDB file at {path}: run `make run` or set PORTFOLIO_DUCKDB_PATH")
+    return duckdb.connect(path, read_only=True), "main.numeric_window_embeddings"
+
+
+def load_vectors(con, table: str, model_id: str):
+    """All PORTFOLIO vectors of a model as one (n, dim) float32 matrix + their keys."""
+    rows = con.execute(
+        f"select entity_id, cast(as_of_date as varchar) as as_of_date, vector from {table} "
+        "where entity_type = 'PORTFOLIO' and model_id = ? and vector is not null "
+        "order by entity_id, as_of_date",
+        [model_id],
+    ).to_arrow_table()
+    if rows.num_rows == 0:
+        raise UsageError(f"no PORTFOLIO vectors for model_id {model_id!r}")
+    blocks = [_binary_chunk_as_matrix(chunk) for chunk in rows.column("vector").chunks]
+    if len({block.shape[1] for block in blocks}) != 1:
+        raise UsageError("vectors of different lengths under one model_id")
+    vectors = np.concatenate(blocks)
+    ids = rows.column("entity_id").to_numpy(zero_copy_only=False)
+    dates = rows.column("as_of_date").to_numpy(zero_copy_only=False)
+    return ids, dates, vectors
+
+
+def _binary_chunk_as_matrix(chunk) -> np.ndarray:
+    """An Arrow binary chunk of equal-length float32 vectors as an (n, dim) view of its
+    data buffer: no Python object per vector."""
+    offsets = np.frombuffer(
+        chunk.buffers()[1], dtype=np.int64 if "large" in str(chunk.type) else np.int32
+    )[chunk.offset : chunk.offset + len(chunk) + 1]
+    lengths = np.diff(offsets)
+    if len(lengths) == 0 or not (lengths == lengths[0]).all() or lengths[0] % 4:
+        raise UsageError("vectors of different lengths under one model_id")
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.view("<f4").reshape(len(chunk), lengths[0] // 4)
+
+
+def nearest(vectors: np.ndarray, query: np.ndarray, k: int):
+    """Indices of the k most cosine-similar rows, best first; cosine and euclidean."""
+    norms = np.linalg.norm(vectors, axis=1)
+    cosine = (vectors @ query) / np.maximum(norms * np.linalg.norm(query), 1e-30)
+    k = min(k, len(cosine))
+    top = np.argpartition(-cosine, k - 1)[:k]
+    top = top[np.argsort(-cosine[top], kind="stable")]
+    euclidean = np.linalg.norm(vectors[top] - query, axis=1)
+    return top, cosine[top], euclidean
+
+
+def cmd_neighbors(args) -> int:
+    con, table = connect(args.target)
+    ids, dates, vectors = load_vectors(con, table, args.model_id)
+    match = np.flatnonzero((ids == args.portfolio_id) & (dates == args.as_of))
+    if len(match) == 0:
+        raise UsageError(
+            f"no {args.model_id} embedding for portfolio {args.portfolio_id!r} on {args.as_of}"
+        )
+    top, cosine, euclidean = nearest(vectors, vectors[match[0]], args.k)
+    print("cosine,euclidean,portfolio_id,as_of_date")
+    for i, c, e in zip(top, cosine, euclidean, strict=True):
+        print(f"{c:.6f},{e:.6f},{ids[i]},{dates[i]}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    con, table = connect(args.target)
+    where = ["entity_type = 'PORTFOLIO'", "as_of_date between ? and ?"]
+    params: list = [args.as_of, args.to or args.as_of]
+    if args.portfolio_id:
+        where.append(f"entity_id in ({', '.join('?' * len(args.portfolio_id))})")
+        params += args.portfolio_id
+    rows = con.execute(
+        f"select cast(as_of_date as varchar), entity_id, model_id, vector from {table} "
+        f"where {' and '.join(where)} order by as_of_date, entity_id, model_id",
+        params,
+    ).fetchall()
+    if not rows:
+        raise UsageError("no PORTFOLIO vectors for that date range and portfolio selection")
+    print("as_of_date,portfolio_id,model_id,dim,l2_norm")
+    for day, pid, model_id, vector in rows:
+        v = np.frombuffer(vector, dtype="<f4") if vector is not None else np.empty(0, "<f4")
+        print(f"{day},{pid},{model_id},{len(v)},{float(np.linalg.norm(v)):.6f}")
+    return 0
+
+
+def cmd_backfill(args) -> int:
+    from dbt.cli.main import dbtRunner
+
+    dbt_vars = {"as_of": args.as_of, "model_id": args.model_id}
+    if args.limit is not None:
+        dbt_vars["limit"] = args.limit
+    if args.portfolio_id:
+        dbt_vars["portfolio_ids"] = args.portfolio_id
+    profiles_dir = os.environ.get("DBT_PROFILES_DIR") or (
+        str(PROJECT_DIR) if (PROJECT_DIR / "profiles.yml").exists() else None
+    )
+    command = [
+        "run",
+        "--select",
+        "portfolio_embeddings",
+        "--vars",
+        json.dumps(dbt_vars),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target",
+        args.target,
+    ]
+    if profiles_dir:
+        command += ["--profiles-dir", profiles_dir]
+    print(
+        f"backfill: model {args.model_id}, as_of {args.as_of}, "
+        f"limit {args.limit or 'none'}, target {args.target}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    runner = dbtRunner()
+    result = runner.invoke(command)
+    seconds = time.perf_counter() - started
+    if not result.success:
+        print(f"backfill failed after {seconds:.1f}s (see the dbt output above)", file=sys.stderr)
+        return 1
+    # Counted through dbt itself: dbt-duckdb keeps the DuckDB file open in this process.
+    counts = (
+        runner.invoke(["show", "--inline", SUMMARY_SQL, "--quiet", *command[3:]])
+        .result.results[0]
+        .agate_table.rows[0]
+    )
+    print(
+        f"backfill done in {seconds:.1f}s: {counts[0]} portfolios encoded on {args.as_of} "
+        f"under {args.model_id}, {counts[1]} rejects (see portfolio_feature_rejects)"
+    )
+    return 0
+
+
+SUMMARY_SQL = """
+select
+    (select count(*) from {{ ref('numeric_window_embeddings') }}
+     where entity_type = 'PORTFOLIO' and model_id = '{{ var("model_id") }}'
+       and as_of_date = cast('{{ var("as_of") }}' as date)) as encoded,
+    (select count(*) from {{ ref('portfolio_feature_rejects') }}) as rejects
+"""
+
+
+def _add_backfill_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", required=True, type=_date, help="YYYY-MM-DD")
+    parser.add_argument("--model-id", default=DEFAULT_MODEL_ID, type=_model_id)
+    parser.add_argument("--limit", type=_positive_int, help="first N portfolio_ids (ascending)")
+    parser.add_argument("--portfolio-id", action="append", help="repeatable")
+    parser.add_argument("--target", choices=("dev", "postgres"), default="dev")
+    parser.set_defaults(func=cmd_backfill)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portfolio-embeddings", description=__doc__.splitlines()[0]
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_backfill_arguments(sub.add_parser("backfill", help="run the dbt pipeline for a date"))
+    neighbors = sub.add_parser("neighbors", help="the k most similar portfolio states (CSV)")
+    neighbors.add_argument("--portfolio-id", required=True)
+    neighbors.add_argument("--as-of", required=True, type=_date)
+    neighbors.add_argument("--model-id", default=DEFAULT_MODEL_ID, type=_model_id)
+    neighbors.add_argument("--k", type=_positive_int, default=10)
+    neighbors.add_argument("--target", choices=("dev", "postgres"), default="dev")
+    neighbors.set_defaults(func=cmd_neighbors)
+    show = sub.add_parser("show", help="one line per stored vector (CSV)")
+    show.add_argument("--as-of", required=True, type=_date, help="first date")
+    show.add_argument("--to", type=_date, help="last date (default: --as-of)")
+    show.add_argument("--portfolio-id", action="append")
+    show.add_argument("--target", choices=("dev", "postgres"), default="dev")
+    show.set_defaults(func=cmd_show)
+    return parser
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _run(build_parser(), argv)
+
+
+def backfill_main(argv: list[str] | None = None) -> int:
+    """backfill_numeric_portfolio_embeddings: the old script's name and flags."""
+    parser = argparse.ArgumentParser(
+        prog="backfill_numeric_portfolio_embeddings",
+        description="Encode portfolio risk reports of a date into numeric_window_embeddings.",
+    )
+    _add_backfill_arguments(parser)
+    return _run(parser, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The command line: backfill (the old script's flags), neighbors and show, on real
+DuckDB files and real dbt runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from conftest import PROFILES_DIR, SMALL_DEMO, make_project
+
+BIN = Path(sys.executable).parent
+
+
+def cli(project, *args, program="portfolio-embeddings"):
+    env = {
+        **os.environ,
+        "PORTFOLIO_DUCKDB_PATH": str(project.db_path),
+        "DBT_PROFILES_DIR": str(PROFILES_DIR),
+        "DBT_TARGET_PATH": str(project.work_dir / "target"),
+        "DBT_LOG_PATH": str(project.work_dir / "logs"),
+        "DO_NOT_TRACK": "1",
+    }
+    return subprocess.run(
+        [str(BIN / program), *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_backfill_with_limit_writes_exactly_that_many_rows(tmp_path):
+    project = make_project(tmp_path, **SMALL_DEMO)
+    done = cli(
+        project,
+        "--as-of",
+        "2025-01-31",
+        "--model-id",
+        "num-portfolio-core-v1",
+        "--limit",
+        "3",
+        program="backfill_numeric_portfolio_embeddings",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 portfolios encoded on 2025-01-31" in done.stdout
+    assert project.query("select entity_id from main.numeric_window_embeddings order by 1") == [
+        ("P00001",),
+        ("P00002",),
+        ("P00003",),
+    ]
+    module = subprocess.run(
+        [sys.executable, "-m", "portfolio_dbt.backfill", "--help"], capture_output=True, text=True
+    )
+    assert module.returncode == 0 and "--as-of" in module.stdout
+
+
+def test_backfill_rejects_bad_arguments_without_a_traceback(tmp_path):
+    project = make_project(tmp_path)
+    for args, message in [
+        (["--as-of", "2025-02-30"], "expected a date YYYY-MM-DD"),
+        (["--as-of", "2025-01-31", "--limit", "0"], "expected a positive integer"),
+        (["--as-of", "2025-01-31", "--model-id", "nope"], "known model_ids: num-portfolio-core-v1"),
+    ]:
+        done = cli(project, "backfill", *args)
+        assert done.returncode == 2 and message in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_neighbors_start_with_itself_and_match_brute_force(built_demo):
+    done = cli(
+        built_demo, "neighbors", "--portfolio-id", "P00012", "--as-of", "2024-12-31", "--k", "7"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "cosine,euclidean,portfolio_id,as_of_date"
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) == 7
+    assert rows[0][2:] == ["P00012", "2024-12-31"] and float(rows[0][0]) == 1.0
+    stored = built_demo.query(
+        "select entity_id, cast(as_of_date as varchar), vector from main.numeric_window_embeddings"
+    )
+    matrix = np.stack([np.frombuffer(v, dtype="<f4") for _, _, v in stored]).astype(np.float64)
+    query = matrix[[i for i, r in enumerate(stored) if r[:2] == ("P00012", "2024-12-31")][0]]
+    cosine = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
+    best = np.argsort(-cosine, kind="stable")[:7]
+    assert [(stored[i][0], stored[i][1]) for i in best] == [(r[2], r[3]) for r in rows]
+    np.testing.assert_allclose([float(r[0]) for r in rows], cosine[best], atol=1e-5)
+    euclidean = np.linalg.norm(matrix[best] - query, axis=1)
+    np.testing.assert_allclose([float(r[1]) for r in rows], euclidean, atol=1e-4)
+
+
+def test_neighbors_of_a_missing_state_is_a_clear_error(built_demo):
+    done = cli(built_demo, "neighbors", "--portfolio-id", "P99999", "--as-of", "2024-12-31")
+    assert done.returncode == 2
+    assert "no num-portfolio-core-v1 embedding for portfolio 'P99999' on 2024-12-31" in done.stderr
+
+
+def test_show_lists_one_line_per_vector(built_demo):
+    done = cli(
+        built_demo,
+        "show",
+        "--as-of",
+        "2024-11-30",
+        "--to",
+        "2024-12-31",
+        "--portfolio-id",
+        "P00004",
+        "--portfolio-id",
+        "P00005",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "as_of_date,portfolio_id,model_id,dim,l2_norm"
+    keys = [tuple(line.split(",")[:4]) for line in lines[1:]]
+    assert keys == [
+        ("2024-11-30", "P00004", "num-portfolio-core-v1", "384"),
+        ("2024-11-30", "P00005", "num-portfolio-core-v1", "384"),
+        ("2024-12-31", "P00004", "num-portfolio-core-v1", "384"),
+        ("2024-12-31", "P00005", "num-portfolio-core-v1", "384"),
+    ]
+    norms = dict(
+        ((d, p), float(line.split(",")[4]))
+        for line, (d, p, _, _) in zip(lines[1:], keys, strict=True)
+    )
+    (vector,) = built_demo.query(
+        "select vector from main.numeric_window_embeddings "
+        "where entity_id = 'P00004' and as_of_date = '2024-12-31'"
+    )[0]
+    assert (
+        abs(norms[("2024-12-31", "P00004")] - np.linalg.norm(np.frombuffer(vector, "<f4"))) < 1e-5
+    )
