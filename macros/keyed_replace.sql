@@ -9,6 +9,8 @@
   and rows with any other key (other entity types, model_ids, dates) are never touched.
   On PostgreSQL the write first takes an advisory lock, so concurrent runs serialise.
 -#}
+{#- A unique_key entry is a column or an expression on one column, e.g.
+    "entity_scope->>'portfolio_id'" (each side is parenthesised). -#}
 {% macro get_incremental_keyed_replace_sql(arg_dict) %}
   {%- set target = arg_dict['target_relation'] -%}
   {%- set source = arg_dict['temp_relation'] -%}
@@ -34,7 +36,7 @@
       from {{ source }} as incoming
       where
           {%- for key in keys %}
-          incoming.{{ key }} = existing.{{ key }}{{ ' and' if not loop.last }}
+          (incoming.{{ key }}) = (existing.{{ key }}){{ ' and' if not loop.last }}
           {%- endfor %}
   );
 

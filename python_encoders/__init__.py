@@ -14,10 +14,13 @@ code runs wherever numpy does.
 from .batch import FEATURE_GROUPS, FeatureBatch, split_name
 from .cards import (
     DEFAULT_MODEL_ID,
+    JOINT_CARDS,
     MODEL_CARDS,
+    JointCard,
     ModelCard,
     UnknownModelError,
     get_card,
+    get_joint_card,
     known_model_ids,
 )
 from .projection import (
@@ -35,6 +38,9 @@ __all__ = [
     "MODEL_CARDS",
     "TRANSFORMS",
     "FeatureBatch",
+    "JOINT_CARDS",
+    "JointCard",
+    "get_joint_card",
     "ModelCard",
     "UnknownModelError",
     "as_le_float32",

@@ -98,3 +98,45 @@ def get_card(model_id: str) -> ModelCard:
         raise UnknownModelError(
             f"unknown model_id {model_id!r}; known model_ids: {known}"
         ) from None
+
+
+# Joint models combine numeric branches into one space. v1 has one branch and is the
+# identity: the joint vector is the numeric vector, byte for byte; a later card can
+# list more sources and another kind without changing the dbt model that reads it.
+_JOINT_CARDS_DATA: dict[str, dict] = {
+    "joint-portfolio-core-v1": {
+        "joint_type": "PORTFOLIO_CORE_V0",
+        "kind": "identity",
+        "sources": ("num-portfolio-core-v1",),
+        "dim": 384,
+    },
+}
+
+
+@dataclass(frozen=True)
+class JointCard:
+    model_id: str
+    joint_type: str
+    kind: str
+    sources: tuple[str, ...]
+    dim: int
+
+    @property
+    def spec_hash(self) -> str:
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+JOINT_CARDS: Mapping[str, JointCard] = MappingProxyType(
+    {mid: JointCard(model_id=mid, **fields) for mid, fields in _JOINT_CARDS_DATA.items()}
+)
+
+
+def get_joint_card(model_id: str) -> JointCard:
+    try:
+        return JOINT_CARDS[model_id]
+    except KeyError:
+        known = ", ".join(sorted(JOINT_CARDS))
+        raise UnknownModelError(
+            f"unknown joint model_id {model_id!r}; known joint model_ids: {known}"
+        ) from None

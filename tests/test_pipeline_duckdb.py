@@ -310,3 +310,20 @@ def test_absent_output_table_is_created_with_platform_shape(built_demo):
     assert built_demo.query(
         "select count(*) = count(distinct embedding_id) from main.numeric_window_embeddings"
     ) == [(True,)]
+
+
+def test_joint_rows_match_numeric_rows_byte_for_byte(built_demo):
+    joint = built_demo.query(
+        "select entity_scope->>'portfolio_id', cast(as_of_date as varchar), vector, "
+        "joint_type, entity_scope->>'source_model_id' from main.joint_embeddings "
+        "where model_id = 'joint-portfolio-core-v1' order by 1, 2"
+    )
+    numeric = built_demo.query(
+        "select entity_id, cast(as_of_date as varchar), vector from main.numeric_window_embeddings "
+        "where model_id = 'num-portfolio-core-v1' and entity_type = 'PORTFOLIO' order by 1, 2"
+    )
+    assert [row[:3] for row in joint] == numeric
+    assert {row[3:] for row in joint} == {("PORTFOLIO_CORE_V0", "num-portfolio-core-v1")}
+    # a re-run (done by test_rerun_is_idempotent, or here) never duplicates joint keys
+    assert built_demo.run().ok
+    assert built_demo.query("select count(*) from main.joint_embeddings")[0][0] == len(numeric)

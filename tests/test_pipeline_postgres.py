@@ -138,6 +138,13 @@ def test_run_writes_platform_rows_and_matches_the_embedded_target(pg):
     assert again == [(r[1], r[2], r[4]) for r in rows]
     assert historical(pg, OTHER_ROWS) == others
 
+    joint = historical(
+        pg,
+        "select entity_scope->>'portfolio_id', as_of_date::text, vector from joint_embeddings "
+        "where model_id = 'joint-portfolio-core-v1' order by 1, 2",
+    )
+    assert joint == [(r[1], r[2], r[4]) for r in rows]  # twice run, never duplicated
+
     result = run_pg(pg, project, "test", "--select", "portfolio_embeddings")
     assert result.ok, result.output
 
