@@ -3,6 +3,7 @@
     portfolio-embeddings backfill --as-of 2025-01-31 --limit 100 [--portfolio-id P ...]
     portfolio-embeddings neighbors --portfolio-id P00001 --as-of 2025-01-31 [--k 10]
     portfolio-embeddings show --as-of 2025-01-31 [--to 2025-03-31] [--portfolio-id P ...]
+    portfolio-embeddings map --as-of 2025-01-31 [--highlight P00001] [--out map.png]
 
 `backfill_numeric_portfolio_embeddings` is `portfolio-embeddings backfill`, with the old
 script's flags. Every subcommand reads the embedded DuckDB file (PORTFOLIO_DUCKDB_PATH,
@@ -157,6 +158,31 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_map(args) -> int:
+    from portfolio_dbt.portfolio_map import dominant_sectors, draw
+
+    con, table = connect(args.target)
+    ids, dates, vectors = load_vectors(con, table, args.model_id)
+    if not (dates == args.as_of).any():
+        raise UsageError(f"no {args.model_id} vectors on {args.as_of}")
+    if args.highlight and not (ids == args.highlight).any():
+        raise UsageError(f"no {args.model_id} vectors for portfolio {args.highlight!r}")
+    reports = (
+        "runtime.public.portfolio_risk_reports"
+        if args.target == "postgres"
+        else "main.portfolio_risk_reports"
+    )
+    if args.target == "postgres":
+        con.execute(
+            "attach ? as runtime (type postgres, read_only)",
+            [os.environ.get("RUNTIME_DATABASE_URL", "")],
+        )
+    sectors = dominant_sectors(con, reports, args.as_of)
+    draw(args.out, ids, dates, vectors, args.as_of, sectors, args.highlight, args.model_id)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_backfill(args) -> int:
     from dbt.cli.main import dbtRunner
 
@@ -243,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--portfolio-id", action="append")
     show.add_argument("--target", choices=("dev", "postgres"), default="dev")
     show.set_defaults(func=cmd_show)
+    portfolio_map = sub.add_parser("map", help="a PNG of the portfolios of a date (PCA)")
+    portfolio_map.add_argument("--as-of", required=True, type=_date)
+    portfolio_map.add_argument("--highlight", help="a portfolio_id whose path is drawn")
+    portfolio_map.add_argument("--model-id", default=DEFAULT_MODEL_ID, type=_model_id)
+    portfolio_map.add_argument("--out", default="portfolio_map.png")
+    portfolio_map.add_argument("--target", choices=("dev", "postgres"), default="dev")
+    portfolio_map.set_defaults(func=cmd_map)
     return parser
 
 

@@ -128,3 +128,25 @@ def test_show_lists_one_line_per_vector(built_demo):
     assert (
         abs(norms[("2024-12-31", "P00004")] - np.linalg.norm(np.frombuffer(vector, "<f4"))) < 1e-5
     )
+
+
+def test_map_writes_a_png_of_the_expected_size(built_demo):
+    from PIL import Image
+
+    from portfolio_dbt.portfolio_map import DPI, FIGSIZE
+
+    out = built_demo.work_dir / "map.png"
+    done = cli(
+        built_demo, "map", "--as-of", "2024-12-31", "--highlight", "P00003", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    with Image.open(out) as image:
+        image.load()  # decodes the whole file
+        assert image.format == "PNG"
+        assert image.size == (FIGSIZE[0] * DPI, FIGSIZE[1] * DPI)
+        assert len(set(image.convert("RGB").getdata())) > 10  # points were drawn
+    missing = cli(built_demo, "map", "--as-of", "2030-01-31", "--out", str(out))
+    assert (
+        missing.returncode == 2
+        and "no num-portfolio-core-v1 vectors on 2030-01-31" in missing.stderr
+    )
