@@ -327,3 +327,22 @@ def test_joint_rows_match_numeric_rows_byte_for_byte(built_demo):
     # a re-run (done by test_rerun_is_idempotent, or here) never duplicates joint keys
     assert built_demo.run().ok
     assert built_demo.query("select count(*) from main.joint_embeddings")[0][0] == len(numeric)
+
+
+def test_docs_generate_and_everything_is_described(built_demo):
+    result = built_demo.dbt("docs", "generate")
+    assert result.ok, result.output
+    target = built_demo.work_dir / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    undescribed = []
+    for kind in ("nodes", "sources"):
+        for uid, node in manifest[kind].items():
+            if node["resource_type"] not in ("model", "source"):
+                continue
+            if not node.get("description"):
+                undescribed.append(uid)
+            documented = {c.lower() for c, col in node["columns"].items() if col.get("description")}
+            in_database = {c.lower() for c in catalog[kind].get(uid, {}).get("columns", {})}
+            undescribed += [f"{uid}.{c}" for c in sorted(in_database - documented)]
+    assert undescribed == []
