@@ -47,6 +47,23 @@ def run_child(command: list[str], env: dict) -> tuple[float, float, str]:
     return seconds, peak_gib, done.stdout
 
 
+def time_dbt_run(args, env: dict, states: int, label: str, *target: str) -> float:
+    """Run `dbt run --select portfolio_embeddings` once, print its timing; portfolios/s."""
+    command = [str(DBT), "run", "--select", "portfolio_embeddings", *target,
+               "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
+               "--vars", json.dumps({"model_id": args.model_id})]  # fmt: skip
+    seconds, peak_gib, output = run_child(command, env)
+    for line in output.splitlines():
+        if " OK " in line or "Finished running" in line:
+            print("  dbt |", line.split("  ", 1)[-1].strip())
+    rate = states / seconds
+    print(
+        f"{label}: {states:,} portfolio states in {seconds:.1f}s = "
+        f"{rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB"
+    )
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="portfolios (default 100000)")
@@ -85,28 +102,8 @@ def main() -> None:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [
-        str(DBT),
-        "run",
-        "--select",
-        "portfolio_embeddings",
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--vars",
-        json.dumps({"model_id": args.model_id}),
-    ]
-    seconds, peak_gib, output = run_child(command, env)
-    for line in output.splitlines():
-        if " OK " in line or "Finished running" in line:
-            print("  dbt |", line.split("  ", 1)[-1].strip())
     states = args.n * len(dates)
-    new_rate = states / seconds
-    print(
-        f"dbt pipeline: {states:,} portfolio states in {seconds:.1f}s = "
-        f"{new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB"
-    )
+    new_rate = time_dbt_run(args, env, states, "dbt pipeline")
 
     old_bench = (
         "import sys, json; sys.path.insert(0, 'bench');"

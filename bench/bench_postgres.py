@@ -9,7 +9,6 @@ INSERT it and COMMIT, one row at a time.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -17,18 +16,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
 import psycopg
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR / "tests"))
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
-from bench_pipeline import DBT, _load, run_child  # noqa: E402
-from old_backfill import features_of  # noqa: E402
-from pg_server import postgres_server  # noqa: E402
+from bench_pipeline import _load, time_dbt_run  # noqa: E402
+from old_backfill import old_row  # noqa: E402
+from pg_server import create_platform_databases, load_reports, postgres_server  # noqa: E402
 
-from python_encoders import get_card, reference_encode_one  # noqa: E402
+from python_encoders import get_card  # noqa: E402
 
 EXTENSIONS = PROJECT_DIR / ".duckdb_extensions"
 
@@ -49,13 +47,10 @@ def old_loop_postgres(runtime_url: str, historical_url: str, limit: int, model_i
         ).fetchall()
         written = 0
         for report_id, portfolio_id, as_of_date, *docs in reports:
-            features = features_of(tuple(docs))
-            if not features:
+            row = old_row(card, report_id, tuple(docs))
+            if row is None:
                 continue
-            vector = reference_encode_one(card, features).astype("<f4").tobytes()
-            spec = json.dumps(
-                {"entity_type": "PORTFOLIO", "window_days": 1, "report_id": report_id}
-            )
+            vector, spec = row
             target.execute(
                 "insert into numeric_window_embeddings "
                 "(entity_type, entity_id, window_spec, as_of_date, model_id, vector) "
@@ -74,23 +69,12 @@ def main(args) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     dates = args.dates.split(",")
     with postgres_server(durable=True) as server:
-        with psycopg.connect(server.url(), autocommit=True) as con:
-            con.execute("create database runtime")
-            con.execute("create database historical")
-        for database in ("runtime", "historical"):
-            with psycopg.connect(server.url(database), autocommit=True) as con:
-                con.execute(ddl)
+        create_platform_databases(server, ddl)
         started = time.perf_counter()
         source = workdir / "source.duckdb"
         source.unlink(missing_ok=True)
         demo_data.create_reports(str(source), portfolios=args.n, dates=dates, messy=False)
-        config = {"extension_directory": str(EXTENSIONS), "autoinstall_known_extensions": False}
-        with duckdb.connect(str(source), config=config) as con:
-            con.execute(f"attach '{server.url('runtime')}' as runtime (type postgres)")
-            con.execute(
-                "insert into runtime.public.portfolio_risk_reports "
-                "select * from main.portfolio_risk_reports"
-            )
+        load_reports(server, source, EXTENSIONS)
         with psycopg.connect(server.url("runtime"), autocommit=True) as con:
             con.execute("analyze portfolio_risk_reports")
         print(
@@ -110,29 +94,9 @@ def main(args) -> None:
             "DBT_LOG_PATH": str(workdir / "logs"),
             "DO_NOT_TRACK": "1",
         }
-        command = [
-            str(DBT),
-            "run",
-            "--select",
-            "portfolio_embeddings",
-            "--target",
-            "postgres",
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--vars",
-            json.dumps({"model_id": args.model_id}),
-        ]
-        seconds, peak_gib, output = run_child(command, env)
-        for line in output.splitlines():
-            if " OK " in line or "Finished running" in line:
-                print("  dbt |", line.split("  ", 1)[-1].strip())
         states = args.n * len(dates)
-        new_rate = states / seconds
-        print(
-            f"dbt pipeline (postgres -> postgres): {states:,} portfolio states in {seconds:.1f}s"
-            f" = {new_rate:,.0f} portfolios/s, peak RSS {peak_gib:.2f} GiB"
+        new_rate = time_dbt_run(
+            args, env, states, "dbt pipeline (postgres -> postgres)", "--target", "postgres"
         )
 
         written, old_seconds = old_loop_postgres(

@@ -45,6 +45,16 @@ def features_of(report: tuple) -> dict[str, float]:
     return features
 
 
+def old_row(card, report_id: str, docs: tuple) -> tuple[bytes, str] | None:
+    """What the old script built for one report: (vector bytes, window_spec JSON)."""
+    features = features_of(docs)
+    if not features:
+        return None
+    vector = reference_encode_one(card, features).astype("<f4").tobytes()
+    spec = json.dumps({"entity_type": "PORTFOLIO", "window_days": 1, "report_id": report_id})
+    return vector, spec
+
+
 def backfill_row_at_a_time(
     db_path: str, *, limit: int, model_id: str = "num-portfolio-core-v1"
 ) -> tuple[int, float]:
@@ -68,11 +78,10 @@ def backfill_row_at_a_time(
     ).fetchall()
     written = 0
     for report_id, portfolio_id, as_of_date, *docs in reports:
-        features = features_of(tuple(docs))
-        if not features:
+        row = old_row(card, report_id, tuple(docs))
+        if row is None:
             continue
-        vector = reference_encode_one(card, features).astype("<f4").tobytes()
-        spec = json.dumps({"entity_type": "PORTFOLIO", "window_days": 1, "report_id": report_id})
+        vector, spec = row
         con.begin()
         con.execute(
             "insert into main.old_numeric_window_embeddings values "

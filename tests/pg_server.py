@@ -114,3 +114,28 @@ def postgres_server(durable: bool = False):
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def create_platform_databases(server: PostgresServer, ddl: str) -> None:
+    """`runtime` and `historical`, each with the platform's DDL."""
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as con:
+        con.execute("create database runtime")
+        con.execute("create database historical")
+    for database in ("runtime", "historical"):
+        with psycopg.connect(server.url(database), autocommit=True) as con:
+            con.execute(ddl)
+
+
+def load_reports(server: PostgresServer, duckdb_file: Path, extension_dir: Path) -> None:
+    """Copy main.portfolio_risk_reports of a DuckDB file into runtime, through DuckDB."""
+    import duckdb
+
+    config = {"extension_directory": str(extension_dir), "autoinstall_known_extensions": False}
+    with duckdb.connect(str(duckdb_file), config=config) as con:
+        con.execute(f"attach '{server.url('runtime')}' as runtime (type postgres)")
+        con.execute(
+            "insert into runtime.public.portfolio_risk_reports "
+            "select * from main.portfolio_risk_reports"
+        )

@@ -15,7 +15,7 @@ import numpy as np
 import psycopg
 import pytest
 from conftest import PROJECT_DIR, SMALL_DEMO, DuckDbProject, demo_data
-from pg_server import postgres_server
+from pg_server import create_platform_databases, load_reports, postgres_server
 
 PLATFORM_DDL = (PROJECT_DIR / "tests" / "fixtures" / "platform_ddl.sql").read_text()
 EXTENSIONS = PROJECT_DIR / ".duckdb_extensions"
@@ -44,29 +44,15 @@ def pg(tmp_path_factory):
     DDL + other writers' rows)."""
     work = tmp_path_factory.mktemp("pg")
     with postgres_server() as server:
-        with psycopg.connect(server.url(), autocommit=True) as con:
-            con.execute("create database runtime")
-            con.execute("create database historical")
-        for database in ("runtime", "historical"):
-            with psycopg.connect(server.url(database), autocommit=True) as con:
-                con.execute(PLATFORM_DDL)
+        create_platform_databases(server, PLATFORM_DDL)
         source = work / "source.duckdb"
         demo_data.create_reports(str(source), **SMALL_DEMO)
-        with duckdb.connect(str(source), config=_duckdb_config()) as con:
-            con.execute(f"attach '{server.url('runtime')}' as runtime (type postgres)")
-            con.execute(
-                "insert into runtime.public.portfolio_risk_reports "
-                "select * from main.portfolio_risk_reports"
-            )
+        load_reports(server, source, EXTENSIONS)
         with psycopg.connect(server.url("historical"), autocommit=True) as con:
             con.execute(OTHER_WRITERS)
         server.source_duckdb = source
         server.work = work
         yield server
-
-
-def _duckdb_config():
-    return {"extension_directory": str(EXTENSIONS), "autoinstall_known_extensions": False}
 
 
 def pg_env(server, **overrides) -> dict:

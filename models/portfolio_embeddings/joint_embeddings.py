@@ -7,11 +7,8 @@ another kind would combine branches here. Same sharing rules as the numeric tabl
 keyed_replace on (joint_type, as_of_date, model_id, portfolio_id), never dropped.
 """
 
+from portfolio_dbt.sql import sql_literal
 from python_encoders import get_joint_card
-
-
-def _sql_literal(text):
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def model(dbt, session):
@@ -35,20 +32,20 @@ def model(dbt, session):
             "numeric.entity_id = states.portfolio_id and numeric.as_of_date = states.as_of_date",
         )
         .filter(
-            f"numeric.entity_type = 'PORTFOLIO' and numeric.model_id = {_sql_literal(source_model)}"
+            f"numeric.entity_type = 'PORTFOLIO' and numeric.model_id = {sql_literal(source_model)}"
         )
         .project(
             f"""
-        {_sql_literal(card.joint_type)} as joint_type,
+        {sql_literal(card.joint_type)} as joint_type,
         numeric.as_of_date as as_of_date,
         json_object(
             'entity_type', 'PORTFOLIO',
             'portfolio_id', numeric.entity_id,
             'as_of_date', cast(numeric.as_of_date as varchar),
             'source_model_id', numeric.model_id,
-            'joint_spec_hash', {_sql_literal(card.spec_hash)}
+            'joint_spec_hash', {sql_literal(card.spec_hash)}
         ) as entity_scope,
-        {_sql_literal(card.model_id)} as model_id,
+        {sql_literal(card.model_id)} as model_id,
         numeric.vector as vector,
         cast(null as varchar) as vector_ref,
         current_timestamp as created_at

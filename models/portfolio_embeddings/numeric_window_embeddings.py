@@ -11,13 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from portfolio_dbt.sql import sql_literal
 from python_encoders import FeatureBatch, get_card, iter_encode
 
 CHUNK_ROWS = 65_536
-
-
-def _sql_literal(text):
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _fetch_batch(entries, n_states):
@@ -127,13 +124,13 @@ def model(dbt, session):
                 'entity_type', 'PORTFOLIO',
                 'window_days', 1,
                 'report_id', report_id,
-                'model_id', {_sql_literal(card.model_id)},
-                'encoder_kind', {_sql_literal(card.kind)},
-                'encoder_spec_hash', {_sql_literal(card.spec_hash)},
+                'model_id', {sql_literal(card.model_id)},
+                'encoder_kind', {sql_literal(card.kind)},
+                'encoder_spec_hash', {sql_literal(card.spec_hash)},
                 'n_features', n_features
             ) as window_spec,
             as_of_date,
-            {_sql_literal(card.model_id)} as model_id,
+            {sql_literal(card.model_id)} as model_id,
             cast(vector as blob) as vector,
             cast(null as varchar) as vector_ref,
             current_timestamp as created_at
