@@ -49,7 +49,8 @@ def run_child(command: list[str], env: dict) -> tuple[float, float, str]:
 
 def time_dbt_run(args, env: dict, states: int, label: str, *target: str) -> float:
     """Run `dbt run --select portfolio_embeddings` once, print its timing; portfolios/s."""
-    command = [str(DBT), "run", "--select", "portfolio_embeddings", *target,
+    exclude = ["--exclude", *args.exclude] if args.exclude else []
+    command = [str(DBT), "run", "--select", "portfolio_embeddings", *exclude, *target,
                "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
                "--vars", json.dumps({"model_id": args.model_id})]  # fmt: skip
     seconds, peak_gib, output = run_child(command, env)
@@ -72,6 +73,9 @@ def main() -> None:
     parser.add_argument("--workdir", default=None, help="keep the scratch files here")
     parser.add_argument("--model-id", default="num-portfolio-core-v1")
     parser.add_argument("--target", choices=("dev", "postgres"), default="dev")
+    parser.add_argument(
+        "--exclude", nargs="*", help="models to leave out, e.g. joint_embeddings (numeric only)"
+    )
     args = parser.parse_args()
     if args.target == "postgres":
         from bench_postgres import main as postgres_main
