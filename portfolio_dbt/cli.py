@@ -21,11 +21,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import numpy as np
 import pyarrow.compute as pc
 
+from portfolio_dbt.vector_cache import cached_vectors
 from python_encoders import DEFAULT_MODEL_ID, known_model_ids
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -58,6 +60,12 @@ def _model_id(text: str) -> str:
 
 def connect(target: str) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A read-only DuckDB connection and the qualified name of the embeddings table."""
+    con, table, _ = connect_with_location(target)
+    return con, table
+
+
+def connect_with_location(target: str) -> tuple[duckdb.DuckDBPyConnection, str, str]:
+    """connect(), plus where the data lives (a file path, or a URL without password)."""
     if target == "postgres":
         url = os.environ.get("HISTORICAL_DATABASE_URL") or os.environ.get("RUNTIME_DATABASE_URL")
         if not url:
@@ -73,11 +81,14 @@ def connect(target: str) -> tuple[duckdb.DuckDBPyConnection, str]:
             raise UsageError(
                 "cannot connect to the historical database (check the URL and server)"
             ) from None
-        return con, "historical.public.numeric_window_embeddings"
+        parts = urlsplit(url)
+        location = f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+        return con, "historical.public.numeric_window_embeddings", location
     path = os.environ.get("PORTFOLIO_DUCKDB_PATH", "portfolio_embeddings.duckdb")
     if not Path(path).exists():
         raise UsageError(f"no DuckDB file at {path}: run `make run` or set PORTFOLIO_DUCKDB_PATH")
-    return duckdb.connect(path, read_only=True), "main.numeric_window_embeddings"
+    location = str(Path(path).resolve())
+    return duckdb.connect(path, read_only=True), "main.numeric_window_embeddings", location
 
 
 def load_vectors(con, table: str, model_id: str, *, keys_as_numpy: bool = True):
@@ -117,10 +128,11 @@ def _binary_chunk_as_matrix(chunk) -> np.ndarray:
     return data.view("<f4").reshape(len(chunk), lengths[0] // 4)
 
 
-def nearest(vectors: np.ndarray, query: np.ndarray, k: int):
+def nearest(vectors: np.ndarray, query: np.ndarray, k: int, norms: np.ndarray | None = None):
     """Indices of the k most cosine-similar rows, best first; cosine and euclidean."""
-    # einsum: ~15x faster than np.linalg.norm(axis=1) on 1M x 384 float32 here
-    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))
+    if norms is None:
+        # einsum: ~15x faster than np.linalg.norm(axis=1) on 1M x 384 float32 here
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))
     cosine = (vectors @ query) / np.maximum(norms * np.linalg.norm(query), 1e-30)
     k = min(k, len(cosine))
     top = np.argpartition(-cosine, k - 1)[:k]
@@ -130,8 +142,15 @@ def nearest(vectors: np.ndarray, query: np.ndarray, k: int):
 
 
 def cmd_neighbors(args) -> int:
-    con, table = connect(args.target)
-    ids, dates, vectors = load_vectors(con, table, args.model_id, keys_as_numpy=False)
+    con, table, location = connect_with_location(args.target)
+    norms = None
+    if args.no_cache:
+        ids, dates, vectors = load_vectors(con, table, args.model_id, keys_as_numpy=False)
+    else:
+        ids, dates, vectors, norms = cached_vectors(
+            con, table, args.model_id, location,
+            lambda: load_vectors(con, table, args.model_id, keys_as_numpy=False),
+        )  # fmt: skip
     # Arrow compute for the lookup: no Python string object per stored vector.
     is_query = pc.and_(pc.equal(ids, args.portfolio_id), pc.equal(dates, args.as_of))
     match = pc.indices_nonzero(is_query).to_numpy()
@@ -139,7 +158,7 @@ def cmd_neighbors(args) -> int:
         raise UsageError(
             f"no {args.model_id} embedding for portfolio {args.portfolio_id!r} on {args.as_of}"
         )
-    top, cosine, euclidean = nearest(vectors, vectors[match[0]], args.k)
+    top, cosine, euclidean = nearest(vectors, np.array(vectors[match[0]]), args.k, norms)
     top_ids, top_dates = ids.take(top).to_pylist(), dates.take(top).to_pylist()
     print("cosine,euclidean,portfolio_id,as_of_date")
     for c, e, pid, day in zip(cosine, euclidean, top_ids, top_dates, strict=True):
@@ -271,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     neighbors.add_argument("--as-of", required=True, type=_date)
     neighbors.add_argument("--model-id", default=DEFAULT_MODEL_ID, type=_model_id)
     neighbors.add_argument("--k", type=_positive_int, default=10)
+    neighbors.add_argument(
+        "--no-cache", action="store_true",
+        help="read the vectors from the database, not the memory-mapped cache",
+    )  # fmt: skip
     neighbors.add_argument("--target", choices=("dev", "postgres"), default="dev")
     neighbors.set_defaults(func=cmd_neighbors)
     show = sub.add_parser("show", help="one line per stored vector (CSV)")

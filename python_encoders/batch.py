@@ -18,6 +18,14 @@ FEATURE_GROUPS = ("risk_metrics", "sector", "factor")
 
 @dataclass(frozen=True)
 class FeatureBatch:
+    """Features of `n_rows` portfolio states, one entry per (state, feature, value).
+
+    row_index:  int array (m,), the state of each entry, in [0, n_rows), any order.
+    name_codes: int array (m,), index of each entry's feature name in `names`.
+    names:      the vocabulary, unique "group:key" strings.
+    values:     float array (m,), finite; booleans already arrive as 1.0 / 0.0.
+    """
+
     n_rows: int
     row_index: np.ndarray
     name_codes: np.ndarray
@@ -25,6 +33,15 @@ class FeatureBatch:
     values: np.ndarray
 
     def __post_init__(self) -> None:
+        # Cheap vectorised checks (min/max, one isfinite pass): a bad batch fails here
+        # with a clear message rather than as a wrong vector or an IndexError later.
+        for field, kind in [("row_index", "iu"), ("name_codes", "iu"), ("values", "f")]:
+            array = getattr(self, field)
+            if not isinstance(array, np.ndarray) or array.ndim != 1:
+                raise ValueError(f"{field} must be a 1-d numpy array")
+            if array.dtype.kind not in kind:
+                wanted = "an integer" if kind == "iu" else "a floating"
+                raise ValueError(f"{field} must have {wanted} dtype, got {array.dtype}")
         m = len(self.values)
         if len(self.row_index) != m or len(self.name_codes) != m:
             raise ValueError(

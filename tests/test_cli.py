@@ -22,6 +22,7 @@ def cli(project, *args, program="portfolio-embeddings"):
         "DBT_TARGET_PATH": str(project.work_dir / "target"),
         "DBT_LOG_PATH": str(project.work_dir / "logs"),
         "DO_NOT_TRACK": "1",
+        "PORTFOLIO_VECTOR_CACHE": str(project.work_dir / "vector-cache"),
     }
     return subprocess.run(
         [str(BIN / program), *args], env=env, capture_output=True, text=True, timeout=600
@@ -150,3 +151,28 @@ def test_map_writes_a_png_of_the_expected_size(built_demo):
         missing.returncode == 2
         and "no num-portfolio-core-v1 vectors on 2030-01-31" in missing.stderr
     )
+
+
+def test_neighbors_cache_matches_the_database_and_follows_new_runs(tmp_path):
+    project = make_project(tmp_path, **SMALL_DEMO)
+    assert project.run().ok
+    query = ["neighbors", "--portfolio-id", "P00012", "--as-of", "2024-12-31", "--k", "5"]
+    first = cli(project, *query)
+    cached = cli(project, *query)
+    direct = cli(project, *query, "--no-cache")
+    assert first.returncode == cached.returncode == direct.returncode == 0
+    assert first.stdout == cached.stdout == direct.stdout
+    entries = [p for p in (project.work_dir / "vector-cache").iterdir() if p.is_dir()]
+    assert len(entries) == 1 and (entries[0] / "vectors.npy").exists()
+
+    # a new report for the query portfolio, a new run: the cache must not serve old vectors
+    project.execute(
+        "update main.portfolio_risk_reports set risk_metrics = '{\"beta\": 9.5}', "
+        "created_at = created_at + interval 1 day "
+        "where portfolio_id = 'P00012' and as_of_date = '2024-12-31'"
+    )
+    assert project.run({"as_of": "2024-12-31"}).ok
+    after = cli(project, *query)
+    assert after.returncode == 0
+    assert after.stdout == cli(project, *query, "--no-cache").stdout
+    assert after.stdout != first.stdout
