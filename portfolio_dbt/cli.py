@@ -27,6 +27,8 @@ import duckdb
 import numpy as np
 import pyarrow.compute as pc
 
+from portfolio_dbt.credentials import passwords_in
+from portfolio_dbt.sql import sql_literal
 from portfolio_dbt.vector_cache import cached_vectors
 from python_encoders import DEFAULT_MODEL_ID, known_model_ids
 
@@ -76,11 +78,12 @@ def connect_with_location(target: str) -> tuple[duckdb.DuckDBPyConnection, str, 
             config={"extension_directory": str(EXTENSIONS), "autoinstall_known_extensions": False}
         )
         try:
-            con.execute("attach ? as historical (type postgres, read_only)", [url])
-        except duckdb.Error:
-            raise UsageError(
-                "cannot connect to the historical database (check the URL and server)"
-            ) from None
+            con.execute(f"attach {sql_literal(url)} as historical (type postgres, read_only)")
+        except duckdb.Error as err:
+            reason = str(err)
+            for password in passwords_in(url):
+                reason = reason.replace(password, "*****")
+            raise UsageError(f"cannot connect to the historical database: {reason}") from None
         parts = urlsplit(url)
         location = f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
         return con, "historical.public.numeric_window_embeddings", location
@@ -202,10 +205,10 @@ def cmd_map(args) -> int:
         else "main.portfolio_risk_reports"
     )
     if args.target == "postgres":
-        con.execute(
-            "attach ? as runtime (type postgres, read_only)",
-            [os.environ.get("RUNTIME_DATABASE_URL", "")],
+        runtime_url = (
+            os.environ.get("RUNTIME_DATABASE_URL") or os.environ["HISTORICAL_DATABASE_URL"]
         )
+        con.execute(f"attach {sql_literal(runtime_url)} as runtime (type postgres, read_only)")
     sectors = dominant_sectors(con, reports, args.as_of)
     draw(args.out, ids, dates, vectors, args.as_of, sectors, args.highlight, args.model_id)
     print(f"wrote {args.out}")

@@ -16,6 +16,10 @@ keyed_projection (num-portfolio-core-v1)
 pad_to_dim (num-portfolio-pad-v0)
     The old backfill script's vector: raw values of risk_metrics, then sector, then
     factor, each group in sorted-key order, float32, zero-padded or truncated to dim.
+
+Both work on chunks of `chunk_rows` states, vectorised within a chunk (no Python loop
+per state or per entry), so that memory beyond the batch and the output stays bounded.
+`reference_encode_one` states the same semantics for one portfolio, plainly.
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ def _encode_chunks(
     that is reused by the next chunk, so callers copy (cast) them at once."""
     if chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
+    chunk_rows = min(chunk_rows, max(batch.n_rows, 1))  # also keeps row // chunk_rows in range
     if card.kind == "keyed_projection":
         return _keyed_projection(card, batch, chunk_rows)
     if card.kind == "pad_to_dim":
