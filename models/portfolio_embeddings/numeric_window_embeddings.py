@@ -109,7 +109,7 @@ def model(dbt, session):
     batch = _fetch_batch(dbt.ref("int_portfolio_feature_entries"), states.num_rows)
     n_features = np.bincount(batch.row_index, minlength=batch.n_rows)
     vectors = iter_encode(card, batch, chunk_rows=CHUNK_ROWS)
-    del batch  # iter_encode holds what it needs and drops the per-entry arrays early
+    del batch  # the generator keeps the only reference: freed once the last chunk is out
     reader = pa.RecordBatchReader.from_batches(
         schema, _record_batches(states, n_features, vectors, card, schema)
     )
