@@ -427,3 +427,13 @@ def test_as_le_float32_gives_contiguous_little_endian_rows():
     assert np.frombuffer(out[1].tobytes(), dtype="<f4").tolist() == [3.0, 4.0, 5.0]
     vectors = encode(CORE, batch_of(GOLDEN_PORTFOLIOS))
     assert as_le_float32(vectors) is vectors  # already in the stored layout: no copy
+
+
+@pytest.mark.parametrize("shuffle_seed", [None, 3])
+def test_dense_and_chunked_design_give_the_same_bytes(monkeypatch, shuffle_seed):
+    from python_encoders import projection
+
+    batch = batch_of(random_portfolios(9, 70), shuffle_seed=shuffle_seed)
+    dense = encode(CORE, batch, chunk_rows=16)
+    monkeypatch.setattr(projection, "DENSE_BUDGET_BYTES", 0)
+    assert sha(encode(CORE, batch, chunk_rows=16)) == sha(dense)
