@@ -43,9 +43,10 @@ run: venv profiles demo-data
 	$(BIN)/dbt run --select portfolio_embeddings --vars '$(DBT_VARS)'
 	$(BIN)/python scripts/summary.py --db $(PORTFOLIO_DUCKDB_PATH)
 
-lint: venv
+lint: venv profiles
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PORTFOLIO_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint models
 
 # The PostgreSQL tests start their own server: they need PostgreSQL's initdb/pg_ctl
 # (Debian's postgresql package, which also creates the `postgres` system user).

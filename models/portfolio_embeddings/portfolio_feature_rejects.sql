@@ -52,7 +52,7 @@ entry_rejects as (
         rejected_entry.feature_key,
         rejected_entry.raw_value,
         rejected_entry.reason
-    from states, unnest(rejected) as unnested(rejected_entry)
+    from states, unnest(rejected) as unnested (rejected_entry)
 
 ),
 

@@ -24,7 +24,7 @@ documents as (
             cast(risk_metrics as json),
             cast(exposures_by_sector as json),
             cast(exposures_by_factor as json)
-        ]) as document
+        ]) as json_document
     from {{ ref('stg_portfolio_risk_reports') }}
 
 ),
@@ -39,13 +39,13 @@ members as (
         feature_group,
         unnest(
             case
-                when {{ json_type_of('document') }} = 'OBJECT'
-                    then {{ json_object_entries('document') }}
-                else [{'key': null, 'value': document}]
+                when {{ json_type_of('json_document') }} = 'OBJECT'
+                    then {{ json_object_entries('json_document') }}
+                else [{ 'key': null, 'value': json_document }]
             end
         ) as member
     from documents
-    where document is not null
+    where json_document is not null
 
 ),
 
