@@ -23,7 +23,7 @@ sys.path.insert(0, str(PROJECT_DIR / "tests"))
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
 from bench_pipeline import _load, time_dbt_run  # noqa: E402
-from old_backfill import old_row  # noqa: E402
+from old_backfill import insert_one_at_a_time  # noqa: E402
 from pg_server import create_platform_databases, load_reports, postgres_server  # noqa: E402
 
 from python_encoders import get_card  # noqa: E402
@@ -45,12 +45,8 @@ def old_loop_postgres(runtime_url: str, historical_url: str, limit: int, model_i
             """,
             [limit],
         ).fetchall()
-        written = 0
-        for report_id, portfolio_id, as_of_date, *docs in reports:
-            row = old_row(card, report_id, tuple(docs))
-            if row is None:
-                continue
-            vector, spec = row
+
+        def insert_and_commit(portfolio_id, spec, as_of_date, vector):
             target.execute(
                 "insert into numeric_window_embeddings "
                 "(entity_type, entity_id, window_spec, as_of_date, model_id, vector) "
@@ -58,7 +54,8 @@ def old_loop_postgres(runtime_url: str, historical_url: str, limit: int, model_i
                 [portfolio_id, spec, as_of_date, vector],
             )
             target.commit()
-            written += 1
+
+        written = insert_one_at_a_time(card, reports, insert_and_commit)
     return written, time.perf_counter() - started
 
 

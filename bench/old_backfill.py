@@ -55,6 +55,20 @@ def old_row(card, report_id: str, docs: tuple) -> tuple[bytes, str] | None:
     return vector, spec
 
 
+def insert_one_at_a_time(card, reports, insert_and_commit) -> int:
+    """The old script's loop: per report, build the row, then INSERT and COMMIT it
+    (`insert_and_commit(portfolio_id, window_spec, as_of_date, vector)`); rows written."""
+    written = 0
+    for report_id, portfolio_id, as_of_date, *docs in reports:
+        row = old_row(card, report_id, tuple(docs))
+        if row is None:
+            continue
+        vector, spec = row
+        insert_and_commit(portfolio_id, spec, as_of_date, vector)
+        written += 1
+    return written
+
+
 def backfill_row_at_a_time(
     db_path: str, *, limit: int, model_id: str = "num-portfolio-core-v1"
 ) -> tuple[int, float]:
@@ -76,12 +90,8 @@ def backfill_row_at_a_time(
         """,
         [limit],
     ).fetchall()
-    written = 0
-    for report_id, portfolio_id, as_of_date, *docs in reports:
-        row = old_row(card, report_id, tuple(docs))
-        if row is None:
-            continue
-        vector, spec = row
+
+    def insert_and_commit(portfolio_id, spec, as_of_date, vector):
         con.begin()
         con.execute(
             "insert into main.old_numeric_window_embeddings values "
@@ -89,7 +99,8 @@ def backfill_row_at_a_time(
             [portfolio_id, spec, as_of_date, model_id, vector],
         )
         con.commit()
-        written += 1
+
+    written = insert_one_at_a_time(card, reports, insert_and_commit)
     seconds = time.perf_counter() - started
     con.close()
     return written, seconds

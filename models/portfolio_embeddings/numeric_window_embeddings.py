@@ -33,7 +33,7 @@ def _fetch_batch(entries, n_states):
         """
         select
             cast(state_idx as integer) as state_idx,
-            feature_group || ':' || feature_key as feature_name,
+            feature_name,
             feature_value
         from entries
         """,

@@ -89,6 +89,8 @@ select
     report_id,
     feature_group,
     feature_key,
+    -- what the encoders hash into a direction; its one definition
+    feature_group || ':' || feature_key as feature_name,
     case when reject_reason is null then parsed_value end as feature_value,
     -- the raw JSON text is kept only where a person needs to read it
     case when reject_reason is not null then cast(raw_json as varchar) end as raw_value,

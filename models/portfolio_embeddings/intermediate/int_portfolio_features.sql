@@ -8,7 +8,7 @@ select
     report_id,
     feature_group,
     feature_key,
-    feature_group || ':' || feature_key as feature_name,
+    feature_name,
     feature_value
 from {{ ref('int_portfolio_feature_entries') }}
 where reject_reason is null
