@@ -19,8 +19,10 @@
     {{ exceptions.raise_compiler_error("keyed_replace needs a unique_key (the natural key of the shared table)") }}
   {%- endif -%}
   {%- set keys = [unique_key] if unique_key is string else unique_key -%}
-  {%- set columns = adapter.get_columns_in_relation(source) | map(attribute='name') | list -%}
+  {%- set source_columns = adapter.get_columns_in_relation(source) -%}
+  {%- set columns = source_columns | map(attribute='name') | list -%}
   {%- set column_list = columns | join(', ') -%}
+  {%- set narrowing = keyed_replace_narrowing(source, source_columns, keys) -%}
 
   {%- if catalog_type(target.database) == 'postgres' %}
   -- Two runs writing the same table at once are serialised by a transaction-level
@@ -31,7 +33,11 @@
   {%- endif %}
 
   delete from {{ target }} as existing
-  where exists (
+  where
+      {%- for predicate in narrowing %}
+      {{ predicate }} and
+      {%- endfor %}
+      exists (
       select 1
       from {{ source }} as incoming
       where
@@ -42,7 +48,35 @@
 
   insert into {{ target }} ({{ column_list }})
   select {{ column_list }}
-  from {{ source }};
+  from {{ source }}
+  {%- if catalog_type(target.database) != 'postgres' %};
 
+  -- on PostgreSQL the batch is dropped after the commit (drop_python_model_batches)
   drop table if exists {{ source }}
+  {%- endif %}
+{% endmacro %}
+
+
+{#- Constant predicates for the delete: `existing.<key> in (<the batch's values>)` for
+    each key that is a plain column with at most 100 distinct values in the batch
+    (entity_type, model_id, as_of_date; not entity_id). They change nothing in what is
+    deleted, the EXISTS decides that, but DuckDB pushes constants into the query it
+    sends to PostgreSQL, so a run reads only its own slice of the shared table instead
+    of every row of every writer (measured: 1.3 s per million rows, and growing with
+    the table, against 0.04 s). -#}
+{% macro keyed_replace_narrowing(source, source_columns, keys) %}
+  {%- set predicates = [] -%}
+  {%- for column in source_columns if column.name in keys -%}
+    {%- set distinct_values = run_query(
+        "select distinct cast(" ~ column.name ~ " as varchar) from " ~ source
+        ~ " where " ~ column.name ~ " is not null limit 101") -%}
+    {%- if 0 < distinct_values.rows | length <= 100 -%}
+      {%- set literals = [] -%}
+      {%- for row in distinct_values.rows -%}
+        {%- do literals.append("cast('" ~ row[0] | replace("'", "''") ~ "' as " ~ column.data_type ~ ")") -%}
+      {%- endfor -%}
+      {%- do predicates.append("existing." ~ column.name ~ " in (" ~ literals | join(", ") ~ ")") -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(predicates) }}
 {% endmacro %}

@@ -4,6 +4,7 @@ DuckDB ATTACHes `runtime` (reads the reports) and `historical` (writes the vecto
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -81,6 +82,15 @@ def historical(server, sql, params=None):
         return con.execute(sql, params).fetchall()
 
 
+def batch_tables(project) -> list[str]:
+    """The Python models' row batches left in the scratch file."""
+    return [
+        name
+        for (name,) in project.query("select table_name from duckdb_tables()")
+        if "__dbt_tmp" in name
+    ]
+
+
 def test_run_writes_platform_rows_and_matches_the_embedded_target(pg):
     project = pg_project(pg, "main")
     others = historical(pg, OTHER_ROWS)
@@ -98,6 +108,14 @@ def test_run_writes_platform_rows_and_matches_the_embedded_target(pg):
     assert len({r[5] for r in rows}) == 1  # one run, one created_at
     assert historical(pg, OTHER_ROWS) == others
     assert historical(pg, "select count(*) from portfolio_feature_rejects")[0][0] > 0
+    assert batch_tables(project) == []  # dropped from the scratch file after the commit
+    # the delete reads only the run's slice of the shared table: its constant key
+    # predicates are what DuckDB pushes down into the query PostgreSQL runs
+    log = (project.work_dir / "logs" / "dbt.log").read_text()
+    assert "existing.model_id in (cast('num-portfolio-core-v1' as" in log
+    narrowed = re.search(r"existing\.as_of_date in \((.*)\) and", log)
+    assert narrowed is not None
+    assert set(re.findall(r"'([0-9-]+)'", narrowed.group(1))) == {r[2] for r in rows}
 
     # the same reports through the embedded target give the same bytes
     embedded = DuckDbProject(db_path=pg.work / "embedded.duckdb", work_dir=pg.work / "embedded")
@@ -149,9 +167,12 @@ def test_a_failure_half_way_leaves_the_table_exactly_as_it_was(pg):
         assert not result.ok
         assert "no_p00020" in result.output
         assert historical(pg, ALL_ROWS) == before  # the delete was rolled back too
+        assert len(batch_tables(project)) == 1  # the failed run's rows, kept locally
     finally:
         with psycopg.connect(pg.url("historical"), autocommit=True) as con:
             con.execute("alter table numeric_window_embeddings drop constraint no_p00020")
+    assert run_pg(pg, project, "run", "--select", "portfolio_embeddings").ok
+    assert batch_tables(project) == []  # the next run cleared the stale batch
 
 
 def test_a_killed_run_leaves_the_table_exactly_as_it_was(pg):
