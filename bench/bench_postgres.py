@@ -2,9 +2,10 @@
 
 Starts a throwaway PostgreSQL 15 on 127.0.0.1 (tests/pg_server.py), creates `runtime`
 and `historical` with the platform's DDL, loads N generated reports into runtime, then
-times `dbt run --select portfolio_embeddings --target postgres` (runtime -> historical)
-and the old loop on the same server: SELECT the reports, build each vector in Python,
-INSERT it and COMMIT, one row at a time.
+times `dbt run --select portfolio_embeddings --target postgres` (runtime -> historical),
+how fast the server alone stores the same rows (a server-side INSERT ... SELECT: the
+bound on any client's ratio), and the old loop on the same server: SELECT the reports,
+build each vector in Python, INSERT it and COMMIT, one row at a time.
 """
 
 from __future__ import annotations
