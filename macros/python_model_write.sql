@@ -33,19 +33,18 @@ def materialize(df, con):
             import pyarrow.dataset
     tmp_name = '__dbt_python_model_df_' + '{{ relation.identifier }}'
     con.register(tmp_name, df)
-    for (stale,) in con.execute(
-        "select table_name from duckdb_tables() "
-        "where database_name = current_database() and schema_name = current_schema() "
-        "and starts_with(table_name, '{{ this.identifier }}__dbt_tmp')"
-    ).fetchall():
-        con.execute(f'drop table if exists "{stale}"')
+    {%- set stale_batches = drop_python_model_batches() | trim %}
+    {%- if stale_batches %}
+    con.execute('''{{ stale_batches }}''')  # a failed run's batch
+    {%- endif %}
     con.execute('create table {{ relation.include(database=false, schema=false) if temporary else relation }} as select * from ' + tmp_name)
     con.unregister(tmp_name)
 {% endmacro %}
 
 
-{#- Post-hook (outside the transaction) of the Python models: drops their batch
-    tables once the write has committed. -#}
+{#- Drops the Python model's batch tables: as its post-hook (outside the transaction)
+    once the write has committed, and from py_write_table before a new batch is
+    written (a failed run's). -#}
 {% macro drop_python_model_batches() %}
   {%- if execute -%}
     {%- set batches = run_query(
