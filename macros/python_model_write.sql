@@ -1,22 +1,24 @@
 {#-
   Override of dbt-duckdb's py_write_table (adapters.sql): where a Python model's rows
-  go before the incremental strategy copies them into the target.
+  go once the model has returned them.
 
-  Upstream names the batch relation with its database and schema, which on the
-  postgres target means a 1.5 GB batch table inside the platform's database, or a
-  DuckDB TEMP table, which lives in memory. Here the batch is always a plain table of
-  the default catalog (the embedded DuckDB file, or the postgres target's local scratch
-  file), so DuckDB's memory_limit can evict it to that file: a 1M-portfolio run stays
-  under 3 GiB on both targets. (A TEMP table would spill to the temp directory
-  instead: with memory_limit set, DuckDB 1.5.5 spilling a 1M-row TEMP table of
-  Arrow-sourced rows corrupted strings in 2 of 5 runs, "Invalid unicode detected in
-  segment statistics update"; a persistent batch passed every run.)
+  Embedded target: into a batch table of the default catalog, from which the
+  keyed_replace strategy copies them into the target in the materialization's
+  transaction. The batch is a plain table (not TEMP), so DuckDB's memory_limit can evict
+  it to the file: a 1M-portfolio run stays under 3 GiB. (With memory_limit set, DuckDB
+  1.5.5 spilling a 1M-row TEMP table of Arrow-sourced rows corrupted strings in 2 of 5
+  runs, "Invalid unicode detected in segment statistics update".) keyed_replace drops
+  it in the same transaction.
 
-  Python models run before the materialization's BEGIN, so the batch is committed on
-  its own; keyed_replace drops it in the write's transaction when the target shares
-  its catalog (dev), and drop_python_model_batches drops it after the commit when the
-  target is an ATTACHed PostgreSQL (a DuckDB transaction may write only one attached
-  database). A batch left by a failed run is dropped here before the next one.
+  Target in an ATTACHed PostgreSQL (the postgres target): the rows are streamed
+  straight into the target by portfolio_dbt.pg_keyed_copy (a binary COPY overlapped
+  with the encoding, then the delete of the keys it replaces, in one PostgreSQL
+  transaction under an advisory lock), and the batch left for the materialization is
+  empty, so keyed_replace has nothing more to do; drop_python_model_batches drops it
+  after the commit.
+
+  Python models run before the materialization's BEGIN, so a batch commits on its own;
+  one left by a failed run is dropped here before the next is written.
 -#}
 {% macro py_write_table(temporary, relation, compiled_code, partitioned_by=none, sorted_by=none) -%}
 {{ compiled_code }}
@@ -37,7 +39,24 @@ def materialize(df, con):
     {%- if stale_batches %}
     con.execute('''{{ stale_batches }}''')  # a failed run's batch
     {%- endif %}
-    con.execute('create table {{ relation.include(database=false, schema=false) if temporary else relation }} as select * from ' + tmp_name)
+    {%- set batch = relation.include(database=false, schema=false) if temporary else relation %}
+    {%- if catalog_type(this.database) == 'postgres' %}
+    from portfolio_dbt.pg_keyed_copy import attached_dsn, keyed_copy
+    rows = con.sql('select * from ' + tmp_name)
+    keyed_copy(
+        rows,
+        attached_dsn(con, {{ this.database | tojson }}),
+        schema={{ this.schema | tojson }},
+        table={{ this.identifier | tojson }},
+        keys={{ config.get('unique_key') | tojson }},
+        lock_name={{ ('portfolio_embeddings:' ~ this.identifier) | tojson }},
+    )
+    # the rows are in PostgreSQL: the materialization gets an empty batch of their shape
+    columns = ', '.join(f'"{name}" {kind}' for name, kind in zip(rows.columns, rows.types))
+    con.execute('create table {{ batch }} (' + columns + ')')
+    {%- else %}
+    con.execute('create table {{ batch }} as select * from ' + tmp_name)
+    {%- endif %}
     con.unregister(tmp_name)
 {% endmacro %}
 

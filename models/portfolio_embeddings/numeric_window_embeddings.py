@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from portfolio_dbt.sql import sql_literal
 from python_encoders import FeatureBatch, get_card, iter_encode
 
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 16_384
 
 
 def _fetch_batch(entries, n_states):

@@ -1,0 +1,94 @@
+"""Arrow record batches in PostgreSQL's binary COPY format, built column by column.
+
+Why: DuckDB's postgres extension sends any table with a jsonb column as a text COPY,
+client-bound at ~40 s for a million rows of 1.5 KB vectors. In the binary format every
+field is an int32 length followed by the value's bytes, so a whole batch's fields are
+one Arrow array each (the lengths as big-endian bytes, joined to the values), and a row
+is the element-wise concatenation of its fields: no Python runs per row.
+Format: https://www.postgresql.org/docs/15/sql-copy.html ("Binary Format").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+TRAILER = b"\xff\xff"
+_NULL = pa.scalar(b"\xff\xff\xff\xff", pa.binary())  # a field of length -1
+_EMPTY = pa.scalar(b"", pa.binary())
+
+# PostgreSQL's binary dates and timestamps count from 2000-01-01.
+_PG_EPOCH_DAYS = 10_957
+_PG_EPOCH_MICROS = _PG_EPOCH_DAYS * 86_400 * 1_000_000
+_INTEGERS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8"}
+_TEXTUAL = ("text", "json", "bytea", "character varying", "character", "varchar")
+
+
+def _network_order(values: np.ndarray, dtype: str) -> pa.Array:
+    """A binary array holding each value's big-endian bytes."""
+    raw = np.ascontiguousarray(values.astype(dtype))
+    fixed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(raw.dtype.itemsize), len(raw), [None, pa.py_buffer(raw)]
+    )
+    return fixed.cast(pa.binary())
+
+
+def _join(*pieces) -> pa.Array:
+    return pc.binary_join_element_wise(*pieces, _EMPTY)
+
+
+def _nulls_as_minus_one(field: pa.Array, column: pa.Array) -> pa.Array:
+    if column.null_count == 0:
+        return field
+    return pc.if_else(pc.is_valid(column), field, _NULL)
+
+
+def _length_prefixed(payload: pa.Array, prefix: bytes = b"") -> pa.Array:
+    payload = pc.fill_null(payload.cast(pa.binary()), _EMPTY)
+    lengths = pc.binary_length(payload).to_numpy() + len(prefix)
+    pieces = [_network_order(lengths, ">i4")]
+    if prefix:
+        pieces.append(pa.scalar(prefix, pa.binary()))
+    return _join(*pieces, payload)
+
+
+def _fixed_width(values: np.ndarray, dtype: str) -> pa.Array:
+    width = np.dtype(dtype).itemsize
+    return _join(_network_order(np.full(len(values), width), ">i4"), _network_order(values, dtype))
+
+
+def encode_column(column: pa.Array, pg_type: str) -> pa.Array:
+    """Each value of `column` as one binary COPY field for a column of type `pg_type`
+    (as PostgreSQL's format_type spells it)."""
+    if column.null_count == len(column):
+        return pc.if_else(pa.array(np.zeros(len(column), bool)), _EMPTY, _NULL)
+    if pg_type == "jsonb":
+        field = _length_prefixed(column, prefix=b"\x01")  # jsonb's format version
+    elif pg_type.startswith(_TEXTUAL):
+        field = _length_prefixed(column)
+    elif pg_type == "date":
+        days = pc.fill_null(column.cast(pa.date32()).cast(pa.int32()), 0).to_numpy()
+        field = _fixed_width(days - _PG_EPOCH_DAYS, ">i4")
+    elif pg_type.startswith("timestamp"):
+        micros = column.cast(pa.timestamp("us", column.type.tz)).cast(pa.int64())
+        field = _fixed_width(pc.fill_null(micros, 0).to_numpy() - _PG_EPOCH_MICROS, ">i8")
+    elif pg_type in _INTEGERS:
+        field = _fixed_width(pc.fill_null(column, 0).to_numpy(), _INTEGERS[pg_type])
+    else:
+        raise TypeError(f"no binary COPY encoding for PostgreSQL type {pg_type!r}")
+    return _nulls_as_minus_one(field, column)
+
+
+def encode_batch(batch: pa.RecordBatch, pg_types: list[str]) -> pa.Buffer:
+    """The rows of `batch` as one contiguous block of binary COPY tuples (the stream's
+    SIGNATURE goes before the first block, TRAILER after the last)."""
+    if batch.num_rows == 0:
+        return pa.py_buffer(b"")
+    pieces = [_network_order(np.full(batch.num_rows, batch.num_columns), ">i2")]
+    for column, pg_type in zip(batch.columns, pg_types, strict=True):
+        pieces.append(encode_column(column, pg_type))
+    rows = _join(*pieces)
+    offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
+    return rows.buffers()[2][int(offsets[0]) : int(offsets[-1])]
