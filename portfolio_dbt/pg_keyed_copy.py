@@ -65,6 +65,9 @@ def keyed_copy(
     target = sql.Identifier(schema, table)
     columns = relation.columns
     with psycopg.connect(dsn, application_name="portfolio_embeddings") as pg:
+        # explicit: a server whose default is REPEATABLE READ would take the delete's
+        # snapshot before the lock wait, and miss the rows of the run it waited for
+        pg.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [lock_name])
         pg_types = _column_types(pg, schema, table)
         missing = [c for c in columns if c not in pg_types]
@@ -116,6 +119,9 @@ def _collect_distinct(batch, values: dict[str, set | None]) -> None:
 def _delete_superseded(target, keys: list[str], narrowing: dict[str, list]):
     """Rows with the key of a row this transaction inserted, other than those rows.
 
+    "Inserted by this transaction" is xmin = our transaction id: exact, as this
+    transaction inserts nothing else (a frozen row whose raw xmin wrapped around to our
+    id would be taken for a new one; one chance in 2^32 per key).
     A key is a column or an expression on one (e.g. "entity_scope->>'portfolio_id'"),
     as in the model's unique_key; each side is parenthesised. The narrowing predicates
     change nothing in what is deleted (the key equalities decide that) but confine both

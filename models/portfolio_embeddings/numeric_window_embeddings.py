@@ -3,8 +3,10 @@
 Thin on purpose: read the features as Arrow, hand them to python_encoders (where all
 the numerics live and are unit-tested), and stream the rows back to DuckDB chunk by
 chunk, so that the vectors of a million portfolios never sit in memory all at once.
-The keyed_replace incremental strategy (macros/keyed_replace.sql) then replaces
-exactly this run's keys in the shared table and inserts only these columns.
+Only this run's keys in the shared table are replaced, and only these columns are
+written: by the keyed_replace incremental strategy (macros/keyed_replace.sql) on the
+embedded target, by a binary COPY streamed from py_write_table on the postgres target
+(portfolio_dbt/pg_keyed_copy.py), which stores each chunk while the next is encoded.
 """
 
 import numpy as np
@@ -14,6 +16,8 @@ import pyarrow.compute as pc
 from portfolio_dbt.sql import sql_literal
 from python_encoders import FeatureBatch, get_card, iter_encode
 
+# States per encoded chunk. Several chunks are in flight at once (the encoder's, DuckDB's,
+# the COPY's): 16k keeps them to a few hundred MB where 65k pushed a 1M run past 3 GiB.
 CHUNK_ROWS = 16_384
 
 
