@@ -28,6 +28,8 @@ from psycopg.copy import QueuedLibpqWriter
 
 from portfolio_dbt.pg_binary_copy import SIGNATURE, TRAILER, encode_batch
 
+# Rows per Arrow batch read from the relation and sent as one COPY block (~27 MB of
+# vectors): the size of the model's chunks; the blocks queued for the server stay small.
 CHUNK_ROWS = 16_384
 # A key column with at most this many distinct values in the run narrows the delete to
 # the run's slice of the shared table (entity_type, model_id, as_of_date; not entity_id).

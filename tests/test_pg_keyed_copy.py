@@ -70,6 +70,14 @@ def dsn(server):
     return server.url()
 
 
+def shared_rows(values: str) -> duckdb.DuckDBPyRelation:
+    """A relation of rows shaped like public.shared's own columns, from SQL VALUES."""
+    return duckdb.sql(
+        f"select * from (values {values}) "
+        "as t(entity_type, entity_id, as_of_date, model_id, window_spec, vector)"
+    )
+
+
 def rows_of(dsn: str, sql: str):
     with psycopg.connect(dsn) as con:
         return con.execute(sql).fetchall()
@@ -119,12 +127,10 @@ def test_binary_copy_round_trips_every_column_type(dsn):
 
 def test_replaces_exactly_the_keys_it_writes(dsn):
     before = rows_of(dsn, SHARED_ROWS)
-    relation = duckdb.sql(
+    relation = shared_rows(
         """
-        select * from (values
-            ('PORTFOLIO', 'P1', date '2025-01-31', 'm1', '{"new": 1}'::json, '\\xAA'::blob),
-            ('PORTFOLIO', 'P3', date '2025-01-31', 'm1', '{"new": 3}'::json, '\\xCC'::blob)
-        ) as t(entity_type, entity_id, as_of_date, model_id, window_spec, vector)
+        ('PORTFOLIO', 'P1', date '2025-01-31', 'm1', '{"new": 1}'::json, '\\xAA'::blob),
+        ('PORTFOLIO', 'P3', date '2025-01-31', 'm1', '{"new": 3}'::json, '\\xCC'::blob)
         """
     )
     result = keyed_copy(relation, dsn, "public", "shared", KEYS, "test")
@@ -167,12 +173,10 @@ def test_a_key_with_many_values_does_not_narrow_and_expression_keys_work(dsn):
 
 def test_a_failing_row_leaves_the_table_as_it_was(dsn):
     before = rows_of(dsn, SHARED_ROWS)
-    relation = duckdb.sql(
+    relation = shared_rows(
         """
-        select * from (values
-            ('PORTFOLIO', 'P1', date '2025-01-31', 'm1', '{}'::json, '\\x01'::blob),
-            ('PORTFOLIO', ' ', date '2025-01-31', 'm1', '{}'::json, '\\x01'::blob)
-        ) as t(entity_type, entity_id, as_of_date, model_id, window_spec, vector)
+        ('PORTFOLIO', 'P1', date '2025-01-31', 'm1', '{}'::json, '\\x01'::blob),
+        ('PORTFOLIO', ' ', date '2025-01-31', 'm1', '{}'::json, '\\x01'::blob)
         """
     )
     with pytest.raises(psycopg.errors.CheckViolation):

@@ -84,7 +84,8 @@ def _encoded_chunks(card, cursor, entries_sql, n_states, states_per_fetch):
 def _record_batches(states, encoded, card, schema):
     """Yield the Arrow record batches of the output rows, one chunk of states each.
 
-    Runs while DuckDB consumes the reader, so it queries only through its own cursor.
+    Runs while DuckDB consumes the reader: the session's connection is busy, so
+    `encoded` fetches the entries through a cursor of its own.
     """
     for start, n_features, block in encoded:
         # A state with no usable feature gets no vector (portfolio_feature_rejects
