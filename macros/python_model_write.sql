@@ -41,8 +41,8 @@ def materialize(df, con):
     {%- endif %}
     {%- set batch = relation.include(database=false, schema=false) if temporary else relation %}
     {%- if catalog_type(this.database) == 'postgres' %}
-    from portfolio_dbt.pg_keyed_copy import attached_dsn, keyed_copy
-    rows = con.sql('select * from ' + tmp_name)
+    from portfolio_dbt.pg_keyed_copy import attached_dsn, keyed_copy, record_batches
+    rows = record_batches(con, df, tmp_name)
     keyed_copy(
         rows,
         attached_dsn(con, {{ this.database | tojson }}),
@@ -52,8 +52,9 @@ def materialize(df, con):
         lock_name={{ ('portfolio_embeddings:' ~ this.identifier) | tojson }},
     )
     # the rows are in PostgreSQL: the materialization gets an empty batch of their shape
-    columns = ', '.join(f'"{name}" {kind}' for name, kind in zip(rows.columns, rows.types))
-    con.execute('create table {{ batch }} (' + columns + ')')
+    con.register(tmp_name + '_shape', rows.schema.empty_table())
+    con.execute('create table {{ batch }} as select * from ' + tmp_name + '_shape')
+    con.unregister(tmp_name + '_shape')
     {%- else %}
     con.execute('create table {{ batch }} as select * from ' + tmp_name)
     {%- endif %}

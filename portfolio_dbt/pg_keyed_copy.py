@@ -18,18 +18,21 @@ COPY overlapped with the encoding, against 5 s + 15 s after it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
 import psycopg
+import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from portfolio_dbt.pg_binary_copy import SIGNATURE, TRAILER, encode_batch
 
-# Rows per Arrow batch read from the relation and sent as one COPY block (~27 MB of
-# vectors): the size of the model's chunks; the blocks queued for the server stay small.
+# Rows per Arrow batch read from a DuckDB relation and sent as one COPY block (~27 MB of
+# vectors): the size of the model's own chunks; the blocks queued for the server stay small.
 CHUNK_ROWS = 16_384
 # A key column with at most this many distinct values in the run narrows the delete to
 # the run's slice of the shared table (entity_type, model_id, as_of_date; not entity_id).
@@ -54,18 +57,40 @@ def attached_dsn(con: duckdb.DuckDBPyConnection, database: str) -> str:
     return row[0]
 
 
+def record_batches(
+    con: duckdb.DuckDBPyConnection, model_output, registered_name: str
+) -> pa.RecordBatchReader:
+    """A Python model's rows as Arrow batches: the reader the model returned, as it is
+    (its vectors need not pass through DuckDB), or a reader over whatever else DuckDB
+    registered under `registered_name` (a relation, a DataFrame, a table).
+
+    The query behind the latter starts at the first batch read: DuckDB ends a
+    connection's streamed result, silently, when the connection runs its next query
+    (the reader then yields no more rows), so nothing may run on `con` in between.
+    """
+    if isinstance(model_output, pa.RecordBatchReader):
+        return model_output
+    relation = con.sql(f'select * from "{registered_name}"')
+    schema = relation.limit(0).to_arrow_table().schema
+    return pa.RecordBatchReader.from_batches(schema, _streamed(relation))
+
+
+def _streamed(relation: duckdb.DuckDBPyRelation) -> Iterator[pa.RecordBatch]:
+    yield from relation.to_arrow_reader(CHUNK_ROWS)
+
+
 def keyed_copy(
-    relation: duckdb.DuckDBPyRelation,
+    rows: pa.RecordBatchReader,
     dsn: str,
     schema: str,
     table: str,
     keys: str | list[str],
     lock_name: str,
 ) -> KeyedCopyResult:
-    """Replace the keys of `relation`'s rows in `schema.table`, in one transaction."""
+    """Replace the keys of the `rows` in `schema.table`, in one transaction."""
     keys = [keys] if isinstance(keys, str) else list(keys)
     target = sql.Identifier(schema, table)
-    columns = relation.columns
+    columns = rows.schema.names
     with psycopg.connect(dsn, application_name="portfolio_embeddings") as pg:
         # explicit: a server whose default is REPEATABLE READ would take the delete's
         # snapshot before the lock wait, and miss the rows of the run it waited for
@@ -84,7 +109,7 @@ def keyed_copy(
         with pg.cursor() as cur:
             with cur.copy(copy_sql, writer=QueuedLibpqWriter(cur)) as copy:
                 copy.write(SIGNATURE)
-                for batch in relation.to_arrow_reader(CHUNK_ROWS):
+                for batch in _read_ahead(rows):
                     _collect_distinct(batch, values)
                     copy.write(encode_batch(batch, types))
                     inserted += batch.num_rows
@@ -96,6 +121,18 @@ def keyed_copy(
                 deleted = cur.rowcount
         pg.commit()
     return KeyedCopyResult(inserted, deleted, narrowing)
+
+
+def _read_ahead(rows: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of `rows`, the next one produced on a thread of its own while the
+    caller encodes and sends this one. numpy, Arrow and DuckDB release the GIL, so a
+    model computing its rows and this writer run on two cores at once."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyed_copy_read") as pool:
+        batches = iter(rows)
+        pending = pool.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(next, batches, None)
+            yield batch
 
 
 def _column_types(pg, schema: str, table: str) -> dict[str, str]:

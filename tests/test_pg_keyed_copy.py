@@ -8,10 +8,16 @@ import datetime as dt
 
 import duckdb
 import psycopg
+import pyarrow as pa
 import pytest
 from pg_server import postgres_server
 
-from portfolio_dbt.pg_keyed_copy import MAX_NARROWING_VALUES, attached_dsn, keyed_copy
+from portfolio_dbt.pg_keyed_copy import (
+    MAX_NARROWING_VALUES,
+    attached_dsn,
+    keyed_copy,
+    record_batches,
+)
 
 TYPES_TABLE = """
 create table public.every_type (
@@ -97,7 +103,7 @@ def test_binary_copy_round_trips_every_column_type(dsn):
         ) as t(label, note, spec, day, seen_at, payload, small, big)
         """
     )
-    result = keyed_copy(relation, dsn, "public", "every_type", ["label"], "test")
+    result = keyed_copy(relation.to_arrow_reader(), dsn, "public", "every_type", ["label"], "test")
     assert result.inserted == 3
     got = rows_of(
         dsn,
@@ -133,7 +139,7 @@ def test_replaces_exactly_the_keys_it_writes(dsn):
         ('PORTFOLIO', 'P3', date '2025-01-31', 'm1', '{"new": 3}'::json, '\\xCC'::blob)
         """
     )
-    result = keyed_copy(relation, dsn, "public", "shared", KEYS, "test")
+    result = keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", KEYS, "test")
     assert (result.inserted, result.deleted) == (2, 1)
     # every key column had few values, so each narrows the delete
     assert result.narrowing == {
@@ -148,7 +154,7 @@ def test_replaces_exactly_the_keys_it_writes(dsn):
         ("PORTFOLIO", "P3", "2025-01-31", "m1", '{"new": 3}', b"\xcc"),
     ]]  # fmt: skip
     # the same rows again: replaced, not duplicated
-    again = keyed_copy(relation, dsn, "public", "shared", KEYS, "test")
+    again = keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", KEYS, "test")
     assert (again.inserted, again.deleted) == (2, 2)
     assert sorted(rows_of(dsn, SHARED_ROWS)) == sorted(after)
 
@@ -164,10 +170,10 @@ def test_a_key_with_many_values_does_not_narrow_and_expression_keys_work(dsn):
         """
     )
     keys = ["entity_type", "window_spec->>'portfolio_id'", "as_of_date", "model_id"]
-    result = keyed_copy(relation, dsn, "public", "shared", keys, "test")
+    result = keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", keys, "test")
     assert "entity_id" not in result.narrowing and "entity_type" in result.narrowing
     assert result.deleted == 0  # the old rows' window_spec has no portfolio_id
-    again = keyed_copy(relation, dsn, "public", "shared", keys, "test")
+    again = keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", keys, "test")
     assert (again.inserted, again.deleted) == (many, many)
 
 
@@ -180,14 +186,39 @@ def test_a_failing_row_leaves_the_table_as_it_was(dsn):
         """
     )
     with pytest.raises(psycopg.errors.CheckViolation):
-        keyed_copy(relation, dsn, "public", "shared", KEYS, "test")
+        keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", KEYS, "test")
     assert rows_of(dsn, SHARED_ROWS) == before
 
 
 def test_a_column_the_table_lacks_is_named(dsn):
     relation = duckdb.sql("select 'PORTFOLIO' as entity_type, 1 as surprise")
     with pytest.raises(ValueError, match="surprise"):
-        keyed_copy(relation, dsn, "public", "shared", KEYS, "test")
+        keyed_copy(relation.to_arrow_reader(), dsn, "public", "shared", KEYS, "test")
+
+
+def test_model_output_reaches_the_table_whatever_ran_on_the_connection_since(dsn):
+    """py_write_table registers a Python model's output, then queries the connection
+    (the attached DSN) before the rows are read: a DuckDB relation's rows must survive
+    that, and a model's own Arrow reader is streamed as it is."""
+    con = duckdb.connect()
+    relation = con.sql(
+        "select 'PORTFOLIO' as entity_type, 'R' || i as entity_id, date '2025-02-28' "
+        "as as_of_date, 'm1' as model_id, '{}'::json as window_spec from range(40000) r(i)"
+    )
+    con.register("model_output", relation)
+    rows = record_batches(con, relation, "model_output")
+    con.execute("select 1").fetchall()  # ends any result streamed before it
+    assert keyed_copy(rows, dsn, "public", "shared", KEYS, "test").inserted == 40_000
+
+    table = relation.to_arrow_table()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(7_000))
+    assert record_batches(con, reader, "unused") is reader
+    again = keyed_copy(reader, dsn, "public", "shared", KEYS, "test")
+    assert (again.inserted, again.deleted) == (40_000, 40_000)
+    assert rows_of(
+        dsn,
+        "select count(*) from public.shared where model_id = 'm1' and as_of_date = '2025-02-28'",
+    ) == [(40_000,)]
 
 
 def test_attached_dsn_names_a_database_that_is_not_attached():

@@ -25,6 +25,19 @@ CHUNK_ROWS = 16_384
 # 26M entries of a 1M run are never all in memory). Embedded, DuckDB writes the batch
 # only after the model, so the entries are fetched in one piece, the fastest read.
 STREAMED_STATES_PER_FETCH = 131_072
+# The shared table's columns this model writes (embedding_id is the table's to fill).
+OUTPUT_SCHEMA = pa.schema(
+    [
+        ("entity_type", pa.string()),
+        ("entity_id", pa.string()),
+        ("window_spec", pa.string()),
+        ("as_of_date", pa.date32()),
+        ("model_id", pa.string()),
+        ("vector", pa.binary()),
+        ("vector_ref", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
 def _fetch_batch(cursor, entries_sql, first_state, n_states):
@@ -81,32 +94,59 @@ def _encoded_chunks(card, cursor, entries_sql, n_states, states_per_fetch):
             yield first + start, n_features[start:stop], block
 
 
-def _record_batches(states, encoded, card, schema):
-    """Yield the Arrow record batches of the output rows, one chunk of states each.
+def _output_batches(states, encoded, card, cursor, created_at):
+    """Yield the output rows as Arrow record batches, one chunk of states each.
 
-    Runs while DuckDB consumes the reader: the session's connection is busy, so
-    `encoded` fetches the entries through a cursor of its own.
+    The vectors go from numpy to Arrow without a copy and never pass through DuckDB:
+    on the postgres target the batches are encoded for COPY as they are (a round trip
+    through a DuckDB query cost the client more CPU than the encoding itself). DuckDB
+    builds only each chunk's small columns (window_spec by json_object: proper
+    escaping, no per-row Python), through the model's own cursor.
     """
+    width = card.dim * 4
     for start, n_features, block in encoded:
         # A state with no usable feature gets no vector (portfolio_feature_rejects
         # says why), so those rows are skipped rather than stored as zeros.
         keep = np.flatnonzero(n_features > 0)
         block = np.ascontiguousarray(block[keep])
-        picked = states.slice(start, len(n_features)).take(pa.array(keep))
-        vector_column = pa.FixedSizeBinaryArray.from_buffers(
-            pa.binary(card.dim * 4), len(keep), [None, pa.py_buffer(block)]
+        described = states.slice(start, len(n_features)).take(pa.array(keep))
+        described = described.append_column(
+            "n_features", pa.array(n_features[keep], type=pa.int64())
         )
-        chunk = pa.table(
-            [
-                picked.column("portfolio_id"),
-                picked.column("as_of_date"),
-                picked.column("report_id"),
-                pa.array(n_features[keep], type=pa.int64()),
-                vector_column,
-            ],
-            names=schema.names,
+        columns = (
+            cursor.from_arrow(described)
+            .query("chunk", _columns_sql(card, created_at))
+            .to_arrow_table()
         )
-        yield from chunk.cast(schema).to_batches()
+        offsets = np.arange(len(keep) + 1, dtype=np.int32) * width
+        vectors = pa.Array.from_buffers(
+            pa.binary(), len(keep), [None, pa.py_buffer(offsets), pa.py_buffer(block)]
+        )
+        rows = columns.add_column(OUTPUT_SCHEMA.get_field_index("vector"), "vector", vectors)
+        yield from rows.cast(OUTPUT_SCHEMA).to_batches()
+
+
+def _columns_sql(card, created_at):
+    """Every output column but the vector, for one chunk of states."""
+    return f"""
+        select
+            'PORTFOLIO' as entity_type,
+            portfolio_id as entity_id,
+            cast(json_object(
+                'entity_type', 'PORTFOLIO',
+                'window_days', 1,
+                'report_id', report_id,
+                'model_id', {sql_literal(card.model_id)},
+                'encoder_kind', {sql_literal(card.kind)},
+                'encoder_spec_hash', {sql_literal(card.spec_hash)},
+                'n_features', n_features
+            ) as varchar) as window_spec,
+            as_of_date,
+            {sql_literal(card.model_id)} as model_id,
+            cast(null as varchar) as vector_ref,
+            cast({sql_literal(created_at)} as timestamptz) as created_at
+        from chunk
+    """
 
 
 def model(dbt, session):
@@ -127,52 +167,22 @@ def model(dbt, session):
         )
         .to_arrow_table()
     )
-    schema = pa.schema(
-        [
-            ("portfolio_id", pa.string()),
-            ("as_of_date", pa.date32()),
-            ("report_id", pa.string()),
-            ("n_features", pa.int64()),
-            ("vector", pa.binary(card.dim * 4)),
-        ]
-    )
     streamed = (
         session.execute(
             "select type from duckdb_databases() where database_name = ?", [dbt.this.database]
         ).fetchone()[0]
         == "postgres"
     )
+    cursor = session.cursor()  # the session's connection is busy while the rows stream
+    # one created_at for the whole run, as one INSERT would have
+    created_at = cursor.sql("select cast(current_timestamp as varchar)").fetchone()[0]
     encoded = _encoded_chunks(
         card,
-        session.cursor(),
+        cursor,
         dbt.ref("int_portfolio_feature_entries").sql_query(),
         states.num_rows,
         STREAMED_STATES_PER_FETCH if streamed else max(states.num_rows, 1),
     )
-    reader = pa.RecordBatchReader.from_batches(
-        schema, _record_batches(states, encoded, card, schema)
-    )
-    session.register("encoded_portfolio_vectors", reader)
-    # window_spec is built by DuckDB's json_object (proper escaping, no per-row Python).
-    return session.sql(
-        f"""
-        select
-            'PORTFOLIO' as entity_type,
-            portfolio_id as entity_id,
-            json_object(
-                'entity_type', 'PORTFOLIO',
-                'window_days', 1,
-                'report_id', report_id,
-                'model_id', {sql_literal(card.model_id)},
-                'encoder_kind', {sql_literal(card.kind)},
-                'encoder_spec_hash', {sql_literal(card.spec_hash)},
-                'n_features', n_features
-            ) as window_spec,
-            as_of_date,
-            {sql_literal(card.model_id)} as model_id,
-            cast(vector as blob) as vector,
-            cast(null as varchar) as vector_ref,
-            current_timestamp as created_at
-        from encoded_portfolio_vectors
-        """
+    return pa.RecordBatchReader.from_batches(
+        OUTPUT_SCHEMA, _output_batches(states, encoded, card, cursor, created_at)
     )
