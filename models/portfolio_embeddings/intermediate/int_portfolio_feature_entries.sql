@@ -6,8 +6,9 @@
   the others.
 
   This is the pipeline's hot spot (about 30 members a report), so it is one pass: the
-  three columns become three rows per report, each is unnested once, and a
-  non-object column comes out of the same unnest as a single keyless member.
+  three columns become three rows per report, each is parsed and unnested once (the
+  members' types and values are read from their compact text, not parsed again), and
+  a non-object column comes out of the same unnest as a single keyless member.
 -#}
 
 with
@@ -20,11 +21,8 @@ documents as (
         as_of_date,
         report_id,
         unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
-        unnest([
-            cast(risk_metrics as json),
-            cast(exposures_by_sector as json),
-            cast(exposures_by_factor as json)
-        ]) as json_document
+        -- JSON text or JSON, as the source holds it: json_object_entries parses it once
+        unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as json_document
     from {{ ref('stg_portfolio_risk_reports') }}
 
 ),
@@ -38,11 +36,10 @@ members as (
         report_id,
         feature_group,
         unnest(
-            case
-                when {{ json_type_of('json_document') }} = 'OBJECT'
-                    then {{ json_object_entries('json_document') }}
-                else [{ 'key': null, 'value': json_document }]
-            end
+            coalesce(
+                {{ json_object_entries('json_document') }},
+                [{ 'key': null, 'value': cast(json_document as json) }]
+            )
         ) as member
     from documents
     where json_document is not null
@@ -59,8 +56,8 @@ typed_members as (
         feature_group,
         member.key as feature_key,
         member.value as raw_json,
-        {{ json_type_of('member.value') }} as value_type,
-        {{ json_to_double('member.value') }} as parsed_value
+        {{ json_member_type('member.value') }} as value_type,
+        {{ json_member_to_double('member.value') }} as parsed_value
     from members
 
 ),
