@@ -10,11 +10,12 @@ embedded target, by a binary COPY streamed from py_write_table on the postgres t
 (portfolio_dbt/pg_keyed_copy.py), which stores each chunk while the next is encoded.
 """
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from portfolio_dbt.sql import sql_literal
 from python_encoders import FeatureBatch, get_card, iter_encode
 
 # States per encoded chunk. Several chunks are in flight at once (the encoder's, DuckDB's,
@@ -94,59 +95,64 @@ def _encoded_chunks(card, cursor, entries_sql, n_states, states_per_fetch):
             yield first + start, n_features[start:stop], block
 
 
-def _output_batches(states, encoded, card, cursor, created_at):
+def _output_batches(states, encoded, card, created_at):
     """Yield the output rows as Arrow record batches, one chunk of states each.
 
-    The vectors go from numpy to Arrow without a copy and never pass through DuckDB:
-    on the postgres target the batches are encoded for COPY as they are (a round trip
-    through a DuckDB query cost the client more CPU than the encoding itself). DuckDB
-    builds only each chunk's small columns (window_spec by json_object: proper
-    escaping, no per-row Python), through the model's own cursor.
+    Built column-wise in Arrow: the vectors go from numpy to Arrow without a copy and
+    never pass through DuckDB (on the postgres target the batches are encoded for COPY
+    as they are), and no Python runs per row.
     """
     width = card.dim * 4
+    spec_head, spec_middle = _window_spec_pieces(card)
     for start, n_features, block in encoded:
         # A state with no usable feature gets no vector (portfolio_feature_rejects
         # says why), so those rows are skipped rather than stored as zeros.
         keep = np.flatnonzero(n_features > 0)
+        n = len(keep)
         block = np.ascontiguousarray(block[keep])
-        described = states.slice(start, len(n_features)).take(pa.array(keep))
-        described = described.append_column(
-            "n_features", pa.array(n_features[keep], type=pa.int64())
+        picked = states.slice(start, len(n_features)).take(pa.array(keep))
+        offsets = np.arange(n + 1, dtype=np.int32) * width
+        window_spec = pc.binary_join_element_wise(
+            spec_head,
+            picked.column("report_id_json"),
+            spec_middle,
+            pa.array(n_features[keep]).cast(pa.string()),
+            "}",
+            "",  # the separator
         )
-        columns = (
-            cursor.from_arrow(described)
-            .query("chunk", _columns_sql(card, created_at))
-            .to_arrow_table()
+        yield pa.record_batch(
+            [
+                pa.repeat(pa.scalar("PORTFOLIO"), n),
+                picked.column("portfolio_id").combine_chunks(),
+                window_spec.combine_chunks(),
+                picked.column("as_of_date").combine_chunks(),
+                pa.repeat(pa.scalar(card.model_id), n),
+                pa.Array.from_buffers(
+                    pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(block)]
+                ),
+                pa.nulls(n, pa.string()),
+                pa.repeat(pa.scalar(created_at, OUTPUT_SCHEMA.field("created_at").type), n),
+            ],
+            schema=OUTPUT_SCHEMA,
         )
-        offsets = np.arange(len(keep) + 1, dtype=np.int32) * width
-        vectors = pa.Array.from_buffers(
-            pa.binary(), len(keep), [None, pa.py_buffer(offsets), pa.py_buffer(block)]
-        )
-        rows = columns.add_column(OUTPUT_SCHEMA.get_field_index("vector"), "vector", vectors)
-        yield from rows.cast(OUTPUT_SCHEMA).to_batches()
 
 
-def _columns_sql(card, created_at):
-    """Every output column but the vector, for one chunk of states."""
-    return f"""
-        select
-            'PORTFOLIO' as entity_type,
-            portfolio_id as entity_id,
-            cast(json_object(
-                'entity_type', 'PORTFOLIO',
-                'window_days', 1,
-                'report_id', report_id,
-                'model_id', {sql_literal(card.model_id)},
-                'encoder_kind', {sql_literal(card.kind)},
-                'encoder_spec_hash', {sql_literal(card.spec_hash)},
-                'n_features', n_features
-            ) as varchar) as window_spec,
-            as_of_date,
-            {sql_literal(card.model_id)} as model_id,
-            cast(null as varchar) as vector_ref,
-            cast({sql_literal(created_at)} as timestamptz) as created_at
-        from chunk
-    """
+def _window_spec_pieces(card):
+    """window_spec is the compact JSON object head + report_id + middle + n_features + "}":
+    the state's report_id comes as a JSON string from DuckDB's to_json (escaped there),
+    n_features from the encoder, the rest is the same for every row of the run."""
+    run_constants = json.dumps(
+        {
+            "model_id": card.model_id,
+            "encoder_kind": card.kind,
+            "encoder_spec_hash": card.spec_hash,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    head = '{"entity_type":"PORTFOLIO","window_days":1,"report_id":'
+    middle = "," + run_constants[1:-1] + ',"n_features":'
+    return head, middle
 
 
 def model(dbt, session):
@@ -163,7 +169,8 @@ def model(dbt, session):
         dbt.ref("stg_portfolio_risk_reports")
         .query(
             "reports",
-            "select portfolio_id, as_of_date, report_id from reports order by state_idx",
+            "select portfolio_id, as_of_date, cast(to_json(report_id) as varchar) "
+            "as report_id_json from reports order by state_idx",
         )
         .to_arrow_table()
     )
@@ -175,7 +182,7 @@ def model(dbt, session):
     )
     cursor = session.cursor()  # the session's connection is busy while the rows stream
     # one created_at for the whole run, as one INSERT would have
-    created_at = cursor.sql("select cast(current_timestamp as varchar)").fetchone()[0]
+    created_at = cursor.sql("select current_timestamp").fetchone()[0]
     encoded = _encoded_chunks(
         card,
         cursor,
@@ -184,5 +191,5 @@ def model(dbt, session):
         STREAMED_STATES_PER_FETCH if streamed else max(states.num_rows, 1),
     )
     return pa.RecordBatchReader.from_batches(
-        OUTPUT_SCHEMA, _output_batches(states, encoded, card, cursor, created_at)
+        OUTPUT_SCHEMA, _output_batches(states, encoded, card, created_at)
     )
