@@ -148,14 +148,21 @@ def _narrowing(values: dict[str, set | None]) -> dict[str, list]:
 
 def _slice_has_rows(cur, target, narrowing: dict[str, list]) -> bool:
     """Whether the table has a row in the slice (asked before the COPY: none is ours)."""
-    where = [
-        sql.SQL("{} = any({})").format(sql.Identifier(column), sql.Placeholder(column))
-        for column in narrowing
-    ]
+    where = _in_slice(narrowing)
     query = sql.SQL("select exists (select 1 from {} where {})").format(
         target, sql.SQL(" and ").join(where) if where else sql.SQL("true")
     )
     return cur.execute(query, narrowing).fetchone()[0]
+
+
+def _in_slice(narrowing: dict[str, list], alias: str | None = None) -> list[sql.Composable]:
+    """`<alias.>column = any(%(column)s)` per narrowing column (the run's values)."""
+    return [
+        sql.SQL("{} = any({})").format(
+            sql.Identifier(*filter(None, (alias, column))), sql.Placeholder(column)
+        )
+        for column in narrowing
+    ]
 
 
 def _read_ahead(rows: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
@@ -205,13 +212,7 @@ def _delete_superseded(target, keys: list[str], narrowing: dict[str, list]):
         sql.SQL("incoming.xmin = pg_current_xact_id()::xid"),
         sql.SQL("existing.xmin <> pg_current_xact_id()::xid"),
     ]
-    for side in ("existing", "incoming"):
-        for column in narrowing:
-            where.append(
-                sql.SQL("{} = any({})").format(
-                    sql.Identifier(side, column), sql.Placeholder(column)
-                )
-            )
+    where += _in_slice(narrowing, "existing") + _in_slice(narrowing, "incoming")
     for key in keys:
         where.append(sql.SQL(f"(incoming.{key}) = (existing.{key})"))
     # By ctid: the TID scan sorts them, so the heap is visited in its order. Deleting in

@@ -85,6 +85,15 @@ def shared_rows(values: str) -> duckdb.DuckDBPyRelation:
     )
 
 
+def generated_rows(n: int, day: str, con=duckdb) -> duckdb.DuckDBPyRelation:
+    """n PORTFOLIO rows of model m1 on `day` (entity_ids E0..E<n-1>), shaped like
+    public.shared's own columns."""
+    return con.sql(
+        f"select 'PORTFOLIO' as entity_type, 'E' || i as entity_id, date '{day}' "
+        f"as as_of_date, 'm1' as model_id, '{{}}'::json as window_spec from range({n}) r(i)"
+    )
+
+
 def rows_of(dsn: str, sql: str):
     with psycopg.connect(dsn) as con:
         return con.execute(sql).fetchall()
@@ -208,10 +217,7 @@ def test_the_delete_is_skipped_only_for_a_slice_that_was_empty_before_the_run(ds
 def test_a_rerun_deletes_in_a_few_scans_even_before_analyze_has_seen_the_rows(dsn):
     """Statistics from before a run's rows made the planner loop over the slice once per
     row (quadratic: a 1M re-run took over ten minutes). Counted in scans, not time."""
-    states = duckdb.sql(
-        "select 'PORTFOLIO' as entity_type, 'S' || i as entity_id, date '2025-05-30' "
-        "as as_of_date, 'm1' as model_id, '{}'::json as window_spec from range(3000) r(i)"
-    )
+    states = generated_rows(3000, "2025-05-30")
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute("analyze public.shared")  # statistics without this run's rows
     keyed_copy(states.to_arrow_reader(), dsn, "public", "shared", KEYS, "test")
@@ -256,10 +262,7 @@ def test_model_output_reaches_the_table_whatever_ran_on_the_connection_since(dsn
     (the attached DSN) before the rows are read: a DuckDB relation's rows must survive
     that, and a model's own Arrow reader is streamed as it is."""
     con = duckdb.connect()
-    relation = con.sql(
-        "select 'PORTFOLIO' as entity_type, 'R' || i as entity_id, date '2025-02-28' "
-        "as as_of_date, 'm1' as model_id, '{}'::json as window_spec from range(40000) r(i)"
-    )
+    relation = generated_rows(40_000, "2025-02-28", con)
     con.register("model_output", relation)
     rows = record_batches(con, relation, "model_output")
     con.execute("select 1").fetchall()  # ends any result streamed before it
