@@ -8,7 +8,7 @@
   in the materialization's single transaction, so a failure leaves the table as it was
   and rows with any other key (other entity types, model_ids, dates) are never touched.
   Into an ATTACHed PostgreSQL table the same replace is done by py_write_table, which
-  streams a Python model's rows straight into the table (portfolio_dbt/pg_keyed_copy.py):
+  streams a Python model's rows straight into the table (portfolio_embeddings/pg_keyed_copy.py):
   the batch it leaves here is empty and there is nothing left to do.
 -#}
 {#- A unique_key entry is a column or an expression on one column, e.g.

@@ -11,7 +11,7 @@
   it in the same transaction.
 
   Target in an ATTACHed PostgreSQL (the postgres target): the rows are streamed
-  straight into the target by portfolio_dbt.pg_keyed_copy (a binary COPY overlapped
+  straight into the target by portfolio_embeddings.postgres_copy.keyed_copy (a binary COPY overlapped
   with the encoding, then the delete of the keys it replaces, in one PostgreSQL
   transaction under an advisory lock), and the batch left for the materialization is
   empty, so keyed_replace has nothing more to do; drop_python_model_batches drops it
@@ -41,7 +41,7 @@ def materialize(df, con):
     {%- endif %}
     {%- set batch = relation.include(database=false, schema=false) if temporary else relation %}
     {%- if catalog_type(this.database) == 'postgres' %}
-    from portfolio_dbt.pg_keyed_copy import attached_dsn, keyed_copy, record_batches
+    from portfolio_embeddings.postgres_copy.keyed_copy import attached_dsn, keyed_copy, record_batches
     rows = record_batches(con, df, tmp_name)
     keyed_copy(
         rows,

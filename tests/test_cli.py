@@ -49,7 +49,9 @@ def test_backfill_with_limit_writes_exactly_that_many_rows(tmp_path):
         ("P00003",),
     ]
     module = subprocess.run(
-        [sys.executable, "-m", "portfolio_dbt.backfill", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "portfolio_embeddings.backfill", "--help"],
+        capture_output=True,
+        text=True,
     )
     assert module.returncode == 0 and "--as-of" in module.stdout
 
@@ -134,7 +136,7 @@ def test_show_lists_one_line_per_vector(built_demo):
 def test_map_writes_a_png_of_the_expected_size(built_demo):
     from PIL import Image
 
-    from portfolio_dbt.portfolio_map import DPI, FIGSIZE
+    from portfolio_embeddings.maps import DPI, FIGSIZE
 
     out = built_demo.work_dir / "map.png"
     done = cli(

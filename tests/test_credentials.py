@@ -1,6 +1,6 @@
 """passwords_in: what the dbt plugin and the CLI scrub from messages."""
 
-from portfolio_dbt.credentials import passwords_in
+from portfolio_embeddings.credentials import passwords_in
 
 
 def test_url_password_plain_and_percent_encoded():

@@ -1,4 +1,4 @@
-"""portfolio_dbt.pg_keyed_copy against a real PostgreSQL 15 (started on 127.0.0.1): the
+"""portfolio_embeddings.postgres_copy.keyed_copy against a real PostgreSQL 15 (started on 127.0.0.1): the
 binary COPY encoding round-trips every type the shared tables use, and the keyed
 replace deletes exactly the keys it re-inserts."""
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from pg_server import postgres_server
 
-from portfolio_dbt.pg_keyed_copy import (
+from portfolio_embeddings.postgres_copy.keyed_copy import (
     MAX_NARROWING_VALUES,
     attached_dsn,
     keyed_copy,

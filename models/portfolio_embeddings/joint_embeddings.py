@@ -7,7 +7,7 @@ another kind would combine branches here. Same sharing rules as the numeric tabl
 keyed_replace on (joint_type, as_of_date, model_id, portfolio_id), never dropped.
 """
 
-from portfolio_dbt.sql import sql_literal
+from portfolio_embeddings.sql import sql_literal
 from python_encoders import get_joint_card
 
 

@@ -7,7 +7,7 @@ all at once. Everything runs lazily, as the writer pulls the rows.
 Only this run's keys in the shared table are replaced, and only these columns are
 written: by the keyed_replace incremental strategy (macros/keyed_replace.sql) on the
 embedded target, by a binary COPY streamed from py_write_table on the postgres target
-(portfolio_dbt/pg_keyed_copy.py), which stores each chunk while the next is encoded.
+(portfolio_embeddings/pg_keyed_copy.py), which stores each chunk while the next is encoded.
 """
 
 import json

@@ -27,9 +27,9 @@ import duckdb
 import numpy as np
 import pyarrow.compute as pc
 
-from portfolio_dbt.credentials import passwords_in
-from portfolio_dbt.sql import sql_literal
-from portfolio_dbt.vector_cache import cached_vectors
+from portfolio_embeddings.credentials import passwords_in
+from portfolio_embeddings.sql import sql_literal
+from portfolio_embeddings.vector_cache import cached_vectors
 from python_encoders import DEFAULT_MODEL_ID, known_model_ids
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -191,7 +191,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from portfolio_dbt.portfolio_map import dominant_sectors, draw
+    from portfolio_embeddings.maps import dominant_sectors, draw
 
     con, table = connect(args.target)
     ids, dates, vectors = load_vectors(con, table, args.model_id)

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from portfolio_dbt.pg_binary_copy import SIGNATURE, TRAILER, encode_batch
+from portfolio_embeddings.postgres_copy.binary_format import SIGNATURE, TRAILER, encode_batch
 
 # Rows per Arrow batch read from a DuckDB relation and sent as one COPY block (~27 MB of
 # vectors): the size of the model's own chunks; the blocks queued for the server stay small.

@@ -7,7 +7,7 @@ connection is opened this plugin publishes each attachment's password under such
 name. Enabled in profiles.example.yml:
 
     plugins:
-      - module: portfolio_dbt.scrub_credentials
+      - module: portfolio_embeddings.dbt_plugin
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from portfolio_dbt.credentials import passwords_in
+from portfolio_embeddings.credentials import passwords_in
 
 
 class Plugin(BasePlugin):

@@ -1,5 +1,0 @@
-import sys
-
-from portfolio_dbt.cli import main
-
-sys.exit(main())
