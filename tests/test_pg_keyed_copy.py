@@ -1,6 +1,6 @@
-"""portfolio_embeddings.postgres_copy.keyed_copy against a real PostgreSQL 15 (started on 127.0.0.1): the
-binary COPY encoding round-trips every type the shared tables use, and the keyed
-replace deletes exactly the keys it re-inserts."""
+"""portfolio_embeddings.postgres_copy against a real PostgreSQL 15 (started on
+127.0.0.1): the binary COPY encoding round-trips every type the shared tables use, and
+the keyed replace deletes exactly the keys it re-inserts."""
 
 from __future__ import annotations
 
