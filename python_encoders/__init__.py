@@ -7,6 +7,13 @@
     >>> encode(card, batch).shape
     (1, 384)
 
+Cards (`MODEL_CARDS`) name an encoder kind from the `ENCODERS` registry and a value
+transform from `TRANSFORMS`; a card naming anything else fails when it is built:
+
+    >>> from python_encoders import ENCODERS, MODEL_CARDS, TRANSFORMS
+    >>> [(c.kind in ENCODERS, c.transform in TRANSFORMS) for c in MODEL_CARDS.values()]
+    [(True, True), (True, True)]
+
 No dbt, pandas or pyarrow here: the dbt Python model is a thin caller, and the same
 code runs wherever numpy does.
 """
@@ -24,6 +31,7 @@ from .cards import (
     known_model_ids,
 )
 from .projection import (
+    ENCODERS,
     as_le_float32,
     encode,
     feature_directions,
@@ -34,6 +42,7 @@ from .transforms import TRANSFORMS, identity, signed_log1p
 
 __all__ = [
     "DEFAULT_MODEL_ID",
+    "ENCODERS",
     "FEATURE_GROUPS",
     "MODEL_CARDS",
     "TRANSFORMS",

@@ -12,8 +12,10 @@ import pytest
 
 from python_encoders import (
     DEFAULT_MODEL_ID,
+    ENCODERS,
     FEATURE_GROUPS,
     MODEL_CARDS,
+    TRANSFORMS,
     FeatureBatch,
     ModelCard,
     UnknownModelError,
@@ -26,6 +28,7 @@ from python_encoders import (
     reference_encode_one,
     signed_log1p,
 )
+from python_encoders.cards import KINDS
 
 CORE = get_card(DEFAULT_MODEL_ID)
 PAD = get_card("num-portfolio-pad-v0")
@@ -175,6 +178,57 @@ def test_unknown_model_id_lists_known_ones():
         "known model_ids: num-portfolio-core-v1, num-portfolio-pad-v0"
     )
     assert isinstance(err.value, KeyError) and isinstance(err.value, ValueError)
+
+
+def test_unknown_transform_fails_at_construction():
+    fields = {**CORE.as_dict_without_hash(), "model_id": "num-portfolio-core-v2"}
+    with pytest.raises(ValueError) as err:
+        ModelCard(**{**fields, "transform": "log1p"})
+    assert str(err.value) == (
+        "card 'num-portfolio-core-v2' has unknown transform 'log1p'; "
+        "known transforms: identity, signed_log1p"
+    )
+
+
+def test_unknown_kind_fails_at_construction():
+    fields = {**CORE.as_dict_without_hash(), "model_id": "num-portfolio-core-v2"}
+    with pytest.raises(ValueError) as err:
+        ModelCard(**{**fields, "kind": "gaussian_projection"})
+    assert str(err.value) == (
+        "card 'num-portfolio-core-v2' has unknown kind 'gaussian_projection'; "
+        "known kinds: keyed_projection, pad_to_dim"
+    )
+
+
+def test_registry_keys_are_what_cards_may_use():
+    assert sorted(ENCODERS) == ["keyed_projection", "pad_to_dim"] and tuple(ENCODERS) == KINDS
+    assert sorted(TRANSFORMS) == ["identity", "signed_log1p"]
+    assert all(c.kind in ENCODERS and c.transform in TRANSFORMS for c in MODEL_CARDS.values())
+    # every (kind, transform) pair builds a card that encodes as its plain reference does
+    fields = CORE.as_dict_without_hash()
+    batch = batch_of(GOLDEN_PORTFOLIOS)
+    for kind in ENCODERS:
+        for transform in TRANSFORMS:
+            card = ModelCard(**{**fields, "kind": kind, "transform": transform})
+            vectors = encode(card, batch)
+            assert vectors.shape == (3, 384) and not vectors[2].any()
+            for i in range(2):
+                expected = reference_encode_one(card, GOLDEN_PORTFOLIOS[i])
+                np.testing.assert_allclose(vectors[i], expected, rtol=2e-6)
+
+
+def test_encode_dispatches_through_the_kind_registry(monkeypatch):
+    def ones(card, batch, chunk_rows):
+        for start in range(0, batch.n_rows, chunk_rows):
+            stop = min(start + chunk_rows, batch.n_rows)
+            yield start, stop, np.ones((stop - start, card.dim))
+
+    monkeypatch.setitem(ENCODERS, "ones", ones)
+    card = ModelCard(**{**CORE.as_dict_without_hash(), "model_id": "test-ones", "kind": "ones"})
+    vectors = encode(card, batch_of(GOLDEN_PORTFOLIOS), chunk_rows=2)
+    assert vectors.dtype == np.dtype("<f4") and vectors.tolist() == [[1.0] * 384] * 3
+    chunks = iter_encode(card, batch_of(GOLDEN_PORTFOLIOS), chunk_rows=2)
+    assert [(a, b) for a, b, _ in chunks] == [(0, 2), (2, 3)]
 
 
 # --- keyed_projection properties --------------------------------------------------------
