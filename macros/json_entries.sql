@@ -1,7 +1,8 @@
 {#-
   Engine-specific JSON SQL, behind adapter.dispatch so that the models stay portable.
-  Every target of this project runs on DuckDB (the postgres target ATTACHes PostgreSQL
-  to DuckDB), so duckdb__ is the one implementation today.
+  Every target runs on DuckDB today (the postgres target ATTACHes PostgreSQL to
+  DuckDB): duckdb__ is the tuned implementation (docs/performance.md); default__ says
+  the same in plainer SQL for an engine without its own (a new engine adds its own).
 -#}
 
 {#- The JSON type of a JSON expression: OBJECT, ARRAY, VARCHAR, BOOLEAN, BIGINT,
@@ -10,6 +11,10 @@
   {{ return(adapter.dispatch('json_type_of', 'portfolio_embeddings')(expression)) }}
 {% endmacro %}
 
+{% macro default__json_type_of(expression) -%}
+  json_type({{ expression }})
+{%- endmacro %}
+
 {% macro duckdb__json_type_of(expression) -%}
   json_type({{ expression }})
 {%- endmacro %}
@@ -17,12 +22,17 @@
 
 {#- A list of {key, value} structs, one per member of a JSON object (a JSON document or
     its text), the values as compact JSON text, SQL null for a JSON null; null when the
-    document is not an object. Measured on DuckDB 1.5.5 over 1M reports: a transform to
-    MAP(VARCHAR, JSON) is about 3x faster than json_each, and parsing the text directly
-    saves the validating parse of a cast to JSON. -#}
+    document is not an object. DuckDB: one transform of the text to a MAP, the fastest
+    unnest measured (docs/performance.md). -#}
 {% macro json_object_entries(expression) %}
   {{ return(adapter.dispatch('json_object_entries', 'portfolio_embeddings')(expression)) }}
 {% endmacro %}
+
+{% macro default__json_object_entries(expression) -%}
+  case when json_type(cast({{ expression }} as json)) = 'OBJECT' then
+      map_entries(cast(cast({{ expression }} as json) as map(varchar, json)))
+  end
+{%- endmacro %}
 
 {% macro duckdb__json_object_entries(expression) -%}
   map_entries(json_transform({{ expression }}, '"MAP(VARCHAR, JSON)"'))
@@ -31,10 +41,21 @@
 
 {#- The JSON type of a member value from json_object_entries: OBJECT, ARRAY, VARCHAR,
     BOOLEAN or NUMBER; null for a JSON null. The value is compact JSON text, so its
-    first character tells the type without parsing it again (26M values a run). -#}
+    first character tells the type without parsing it again. -#}
 {% macro json_member_type(value) %}
   {{ return(adapter.dispatch('json_member_type', 'portfolio_embeddings')(value)) }}
 {% endmacro %}
+
+{% macro default__json_member_type(value) -%}
+  case json_type({{ value }})
+      when 'OBJECT' then 'OBJECT'
+      when 'ARRAY' then 'ARRAY'
+      when 'VARCHAR' then 'VARCHAR'
+      when 'BOOLEAN' then 'BOOLEAN'
+      when 'NULL' then null
+      else case when {{ value }} is not null then 'NUMBER' end
+  end
+{%- endmacro %}
 
 {% macro duckdb__json_member_type(value) -%}
   case left(cast({{ value }} as varchar), 1)
@@ -54,6 +75,15 @@
 {% macro json_member_to_double(value) %}
   {{ return(adapter.dispatch('json_member_to_double', 'portfolio_embeddings')(value)) }}
 {% endmacro %}
+
+{% macro default__json_member_to_double(value) -%}
+  case
+      when cast({{ value }} as varchar) = 'true' then 1.0
+      when cast({{ value }} as varchar) = 'false' then 0.0
+      when left(cast({{ value }} as varchar), 1) = '"' then null
+      else try_cast(cast({{ value }} as varchar) as double)
+  end
+{%- endmacro %}
 
 {% macro duckdb__json_member_to_double(value) -%}
   case cast({{ value }} as varchar)

@@ -1,19 +1,23 @@
 {#-
   The run-time vars, validated once and returned as plain values:
 
-    as_of          YYYY-MM-DD (a string, or a date that YAML already parsed) or null
-    model_id       non-empty string (the encoder registry checks that it is known)
-    limit          positive integer or null
-    portfolio_ids  list of non-empty strings, one comma-separated string, or null
+    as_of           YYYY-MM-DD (a string, or a date that YAML already parsed) or null
+    model_id        a card id (the encoder registry checks that it is known)
+    joint_model_id  a joint card id (likewise)
+    limit           positive integer or null
+    portfolio_ids   list of non-empty strings, one comma-separated string, or null
+
+  The defaults are the vars of dbt_project.yml, their one home.
 
   Malformed values raise a compiler error that names the var and the expected form, so
   `dbt run` stops before any model is built (this macro runs in on-run-start).
 -#}
 {% macro portfolio_vars() %}
-  {%- set as_of = var('as_of', none) -%}
-  {%- set model_id = var('model_id', 'num-portfolio-core-v1') -%}
-  {%- set limit = var('limit', none) -%}
-  {%- set portfolio_ids = var('portfolio_ids', none) -%}
+  {%- set as_of = var('as_of') -%}
+  {%- set model_id = var('model_id') -%}
+  {%- set joint_model_id = var('joint_model_id') -%}
+  {%- set limit = var('limit') -%}
+  {%- set portfolio_ids = var('portfolio_ids') -%}
 
   {%- if as_of is not none and as_of != '' -%}
     {%- set as_of = as_of | string -%}
@@ -27,9 +31,12 @@
     {%- set as_of = none -%}
   {%- endif -%}
 
-  {%- if model_id is not string or not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9._-]{0,63}', model_id) -%}
-    {{ _portfolio_var_error('model_id', 'a model id of at most 64 letters, digits, ".", "_" or "-", e.g. num-portfolio-core-v1', model_id) }}
-  {%- endif -%}
+  {%- for name, value, example in [('model_id', model_id, 'num-portfolio-core-v1'),
+                                     ('joint_model_id', joint_model_id, 'joint-portfolio-core-v1')] -%}
+    {%- if value is not string or not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9._-]{0,63}', value) -%}
+      {{ _portfolio_var_error(name, 'a model id of at most 64 letters, digits, ".", "_" or "-", e.g. ' ~ example, value) }}
+    {%- endif -%}
+  {%- endfor -%}
 
   {%- if limit is not none and limit != '' -%}
     {%- set limit_text = limit | string -%}
@@ -58,7 +65,26 @@
     {%- set portfolio_ids = none -%}
   {%- endif -%}
 
-  {{ return({'as_of': as_of, 'model_id': model_id, 'limit': limit, 'portfolio_ids': portfolio_ids}) }}
+  {{ return({'as_of': as_of, 'model_id': model_id, 'joint_model_id': joint_model_id,
+              'limit': limit, 'portfolio_ids': portfolio_ids}) }}
+{% endmacro %}
+
+
+{#- The reports the run's as_of and portfolio_ids select, as a predicate on a relation
+    with portfolio_id and as_of_date (limit needs the winners: int_portfolio_states). -#}
+{% macro portfolio_selection(run_vars) %}
+  {%- set predicates = [] -%}
+  {%- if run_vars.as_of is not none -%}
+    {%- do predicates.append("as_of_date = cast('" ~ run_vars.as_of ~ "' as date)") -%}
+  {%- endif -%}
+  {%- if run_vars.portfolio_ids is not none -%}
+    {%- set literals = [] -%}
+    {%- for pid in run_vars.portfolio_ids -%}
+      {%- do literals.append("'" ~ pid | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {%- do predicates.append("portfolio_id in (" ~ literals | join(', ') ~ ")") -%}
+  {%- endif -%}
+  {{- predicates | join(' and ') if predicates else 'true' -}}
 {% endmacro %}
 
 

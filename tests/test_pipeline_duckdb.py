@@ -139,7 +139,7 @@ def test_messy_entries_are_rejected_with_reasons(built_demo):
         len(json.loads(doc))
         for (doc,) in built_demo.query(
             """
-            select cast(doc as varchar) from main.stg_portfolio_risk_reports,
+            select cast(doc as varchar) from main.int_portfolio_states,
                 unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as t(doc)
             where json_type(doc) = 'OBJECT'
             """

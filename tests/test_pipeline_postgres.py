@@ -82,11 +82,11 @@ def historical(server, sql, params=None):
 
 
 def batch_tables(project) -> list[str]:
-    """The Python models' row batches left in the scratch file."""
+    """Row batches of the shared_table writer left in the scratch file."""
     return [
         name
         for (name,) in project.query("select table_name from duckdb_tables()")
-        if "__dbt_tmp" in name
+        if "__dbt_" in name
     ]
 
 

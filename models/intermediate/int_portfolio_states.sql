@@ -1,9 +1,9 @@
 {#-
-  One report per (portfolio_id, as_of_date): the latest created_at, ties broken by the
-  greatest report_id. The run's vars (as_of, portfolio_ids, limit) narrow it down here,
-  once, so every model downstream sees the same selection. state_idx numbers the
-  selected portfolio states 0..n-1 in (portfolio_id, as_of_date) order; the Python
-  model uses it as the row of the embedding matrix.
+  The portfolio states this run encodes, one per (portfolio_id, as_of_date), each with
+  its winning report: the latest created_at, ties broken by the greatest report_id.
+  The run's vars (as_of, portfolio_ids, limit) narrow the states here, once, so every
+  model downstream sees the same selection. state_idx numbers the states 0..n-1 in
+  (portfolio_id, as_of_date) order: the row of the embedding matrix.
 -#}
 {%- set run_vars = portfolio_vars() -%}
 
@@ -11,24 +11,14 @@ with
 
 reports as (
 
-    select * from {{ source('portfolio_risk', 'portfolio_risk_reports') }}
-    {%- if run_vars.as_of is not none %}
-    where as_of_date = cast('{{ run_vars.as_of }}' as date)
-    {%- endif %}
-    {%- if run_vars.portfolio_ids is not none %}
-    {{ 'and' if run_vars.as_of is not none else 'where' }} portfolio_id in (
-        {%- for pid in run_vars.portfolio_ids %}
-        {{ "'" ~ pid | replace("'", "''") ~ "'" }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
-    {%- endif %}
+    select * from {{ ref('stg_portfolio_risk__reports') }}
+    where {{ portfolio_selection(run_vars) }}
 
 ),
 
 winners as (
 
-    -- the latest report per state, decided on the keys alone: an aggregate, not a
-    -- window, so the JSON payload is never sorted
+    -- an aggregate, not a window: the JSON payload is never sorted
     select
         portfolio_id,
         as_of_date,

@@ -13,12 +13,9 @@ import pyarrow as pa
 import pytest
 from pg_server import postgres_server
 
-from portfolio_embeddings.postgres_copy.keyed_copy import (
-    MAX_NARROWING_VALUES,
-    attached_dsn,
-    keyed_copy,
-    record_batches,
-)
+from portfolio_embeddings.postgres_copy import keyed_copy
+from portfolio_embeddings.shared_table import attached_dsn, record_batches
+from portfolio_embeddings.table_slice import MAX_NARROWING_VALUES
 
 TYPES_TABLE = """
 create table public.every_type (
@@ -258,7 +255,7 @@ def test_a_column_the_table_lacks_is_named(dsn):
 
 
 def test_model_output_reaches_the_table_whatever_ran_on_the_connection_since(dsn):
-    """py_write_table registers a Python model's output, then queries the connection
+    """The shared_table writer registers a Python model's output, then queries the connection
     (the attached DSN) before the rows are read: a DuckDB relation's rows must survive
     that, and a model's own Arrow reader is streamed as it is."""
     con = duckdb.connect()

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#-
   What the latest run could not use, with a reason, so nothing is dropped silently:
   every JSON entry that is not a usable number, every JSON column that is not an object
@@ -36,7 +34,7 @@ states as (
         reports.report_id,
         coalesce(entries_by_state.n_usable, 0) as n_usable,
         entries_by_state.rejected
-    from {{ ref('stg_portfolio_risk_reports') }} as reports
+    from {{ ref('int_portfolio_states') }} as reports
     left join entries_by_state
         on reports.state_idx = entries_by_state.state_idx
 

@@ -1,0 +1,14 @@
+"""joint_embeddings: the portfolio branch of the joint space, one row per state of the
+run with a numeric vector. Rows from portfolio_embeddings.joint_rows, written by the
+shared_table materialization."""
+
+from portfolio_embeddings.joint_rows import joint_embedding_rows
+from python_encoders import get_joint_card
+
+
+def model(dbt, session):
+    return joint_embedding_rows(
+        numeric=dbt.ref("numeric_window_embeddings"),
+        states=dbt.ref("int_portfolio_states"),
+        card=get_joint_card(dbt.config.get("joint_model_id")),
+    )

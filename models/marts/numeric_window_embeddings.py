@@ -1,0 +1,17 @@
+"""numeric_window_embeddings: one vector per selected portfolio state with a usable
+feature. The rows are built by portfolio_embeddings.numeric_rows (the numerics in
+python_encoders) and written by the shared_table materialization."""
+
+from portfolio_embeddings.numeric_rows import numeric_embedding_rows
+from python_encoders import get_card
+
+
+def model(dbt, session):
+    return numeric_embedding_rows(
+        session,
+        states=dbt.ref("int_portfolio_states"),
+        features_sql=dbt.ref("int_portfolio_features").sql_query(),
+        card=get_card(dbt.config.get("model_id")),
+        chunk_rows=int(dbt.config.get("chunk_rows")),
+        states_per_fetch=int(dbt.config.get("states_per_fetch")),
+    )

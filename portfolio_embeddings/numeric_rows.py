@@ -1,0 +1,185 @@
+"""The rows of numeric_window_embeddings: one vector per portfolio state that has at
+least one usable feature, built lazily, a chunk of states at a time, as Arrow batches.
+
+The dbt model (models/marts/numeric_window_embeddings.py) hands over its refs; the
+numerics live in python_encoders. Nothing here runs per row: names become integer codes
+by Arrow's dictionary encoding, vectors go from numpy to Arrow without a copy, and
+window_spec is assembled column-wise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from python_encoders import FeatureBatch, ModelCard, iter_encode
+
+ENTITY_TYPE = "PORTFOLIO"
+# The shared table's columns this model writes (embedding_id is the table's to fill).
+OUTPUT_SCHEMA = pa.schema(
+    [
+        ("entity_type", pa.string()),
+        ("entity_id", pa.string()),
+        ("window_spec", pa.string()),
+        ("as_of_date", pa.date32()),
+        ("model_id", pa.string()),
+        ("vector", pa.binary()),
+        ("vector_ref", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def numeric_embedding_rows(
+    session: duckdb.DuckDBPyConnection,
+    states: duckdb.DuckDBPyRelation,
+    features_sql: str,
+    card: ModelCard,
+    *,
+    chunk_rows: int,
+    states_per_fetch: int,
+) -> pa.RecordBatchReader:
+    """The output rows of the states in `states` (int_portfolio_states), encoded from
+    the usable features that `features_sql` (int_portfolio_features) selects.
+
+    Parameters
+    ----------
+    session : the dbt session's DuckDB connection.
+    states : relation with state_idx, portfolio_id, as_of_date, report_id.
+    features_sql : SQL of a relation with state_idx, feature_name, feature_value.
+    card : the model card that encodes.
+    chunk_rows : states encoded at once.
+    states_per_fetch : states whose features are fetched at once.
+
+    Returns
+    -------
+    A reader of OUTPUT_SCHEMA batches, one chunk of states each; nothing is computed
+    until it is read.
+    """
+    state_keys = states.query(
+        "run_states",
+        "select portfolio_id, as_of_date, cast(to_json(report_id) as varchar) "
+        "as report_id_json from run_states order by state_idx",
+    ).to_arrow_table()
+    cursor = session.cursor()  # the session's connection is busy while the rows stream
+    created_at = cursor.sql("select current_timestamp").fetchone()[0]  # one per run
+    encoded = encoded_chunks(
+        card, cursor, features_sql, state_keys.num_rows, chunk_rows, states_per_fetch
+    )
+    return pa.RecordBatchReader.from_batches(
+        OUTPUT_SCHEMA, output_batches(state_keys, encoded, card, created_at)
+    )
+
+
+def fetch_features(cursor, features_sql: str, first_state: int, n_states: int) -> FeatureBatch:
+    """The features of states [first_state, first_state + n_states) as a FeatureBatch
+    (rows relative to first_state).
+
+    The state range is written as literals: DuckDB prunes the scan by them, not by
+    parameters. One Arrow table per slice (a streamed reader is slower).
+    """
+    table = cursor.sql(
+        f"""
+        select
+            cast(state_idx - {int(first_state)} as integer) as state_idx,
+            feature_name,
+            feature_value
+        from ({features_sql})
+        where state_idx >= {int(first_state)} and state_idx < {int(first_state + n_states)}
+        """
+    ).to_arrow_table()
+    if table.column("feature_value").null_count:
+        table = table.filter(pc.is_valid(table.column("feature_value")))
+    names = pc.dictionary_encode(table.column("feature_name")).unify_dictionaries()
+    vocabulary = names.chunk(0).dictionary.to_pylist() if names.num_chunks else []
+    codes = [chunk.indices.to_numpy() for chunk in names.chunks]
+    # the names are the largest column: free them before the numbers are copied out
+    table = table.drop_columns(["feature_name"])
+    del names
+    return FeatureBatch(
+        n_rows=n_states,
+        row_index=table.column("state_idx").to_numpy(),
+        name_codes=np.concatenate(codes) if codes else np.empty(0, np.int32),
+        names=tuple(vocabulary),
+        values=table.column("feature_value").to_numpy(),
+    )
+
+
+def encoded_chunks(
+    card: ModelCard,
+    cursor,
+    features_sql: str,
+    n_states: int,
+    chunk_rows: int,
+    states_per_fetch: int,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first state, usable features per state, vectors) per chunk of chunk_rows
+    states, fetching the features states_per_fetch states at a time."""
+    for first in range(0, n_states, states_per_fetch):
+        batch = fetch_features(cursor, features_sql, first, min(states_per_fetch, n_states - first))
+        n_features = np.bincount(batch.row_index, minlength=batch.n_rows)
+        vectors = iter_encode(card, batch, chunk_rows=chunk_rows)
+        del batch  # the generator keeps the only reference: freed after its last chunk
+        for start, stop, block in vectors:
+            yield first + start, n_features[start:stop], block
+
+
+def output_batches(
+    state_keys: pa.Table, encoded, card: ModelCard, created_at
+) -> Iterator[pa.RecordBatch]:
+    """One OUTPUT_SCHEMA batch per encoded chunk. A state with no usable feature gets
+    no row (portfolio_feature_rejects says why), rather than a zero vector."""
+    width = card.dim * 4
+    spec_head, spec_middle = window_spec_pieces(card)
+    created = pa.scalar(created_at, OUTPUT_SCHEMA.field("created_at").type)
+    for start, n_features, block in encoded:
+        keep = np.flatnonzero(n_features > 0)
+        n = len(keep)
+        block = np.ascontiguousarray(block[keep])
+        picked = state_keys.slice(start, len(n_features)).take(pa.array(keep))
+        offsets = np.arange(n + 1, dtype=np.int32) * width
+        window_spec = pc.binary_join_element_wise(
+            spec_head,
+            picked.column("report_id_json"),
+            spec_middle,
+            pa.array(n_features[keep]).cast(pa.string()),
+            "}",
+            "",  # the separator
+        )
+        yield pa.record_batch(
+            [
+                pa.repeat(pa.scalar(ENTITY_TYPE), n),
+                picked.column("portfolio_id").combine_chunks(),
+                window_spec.combine_chunks(),
+                picked.column("as_of_date").combine_chunks(),
+                pa.repeat(pa.scalar(card.model_id), n),
+                pa.Array.from_buffers(
+                    pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(block)]
+                ),
+                pa.nulls(n, pa.string()),
+                pa.repeat(created, n),
+            ],
+            schema=OUTPUT_SCHEMA,
+        )
+
+
+def window_spec_pieces(card: ModelCard) -> tuple[str, str]:
+    """window_spec is the compact JSON object head + report_id + middle + n_features + "}":
+    the report_id arrives as a JSON string (DuckDB's to_json escaped it), n_features
+    from the encoder; head and middle are json.dumps of the run's constants."""
+    head = json.dumps({"entity_type": ENTITY_TYPE, "window_days": 1}, separators=(",", ":"))
+    run_constants = json.dumps(
+        {
+            "model_id": card.model_id,
+            "encoder_kind": card.kind,
+            "encoder_spec_hash": card.spec_hash,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return head[:-1] + ',"report_id":', "," + run_constants[1:-1] + ',"n_features":'
