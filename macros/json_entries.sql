@@ -5,18 +5,18 @@
   the same in plainer SQL for an engine without its own (a new engine adds its own).
 -#}
 
-{#- The JSON type of a JSON expression: OBJECT, ARRAY, VARCHAR, BOOLEAN, BIGINT,
-    UBIGINT, DOUBLE, NULL (SQL null for a JSON null inside an object). -#}
+{#- The JSON type of a JSON expression or JSON text: OBJECT, ARRAY, VARCHAR, BOOLEAN,
+    BIGINT, UBIGINT, DOUBLE, NULL; SQL null for text that is not JSON. -#}
 {% macro json_type_of(expression) %}
   {{ return(adapter.dispatch('json_type_of', 'portfolio_embeddings')(expression)) }}
 {% endmacro %}
 
 {% macro default__json_type_of(expression) -%}
-  json_type({{ expression }})
+  case when json_valid({{ expression }}) then json_type({{ expression }}) end
 {%- endmacro %}
 
 {% macro duckdb__json_type_of(expression) -%}
-  json_type({{ expression }})
+  json_type(try_cast({{ expression }} as json))
 {%- endmacro %}
 
 
