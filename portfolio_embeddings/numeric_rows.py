@@ -38,20 +38,22 @@ OUTPUT_SCHEMA = pa.schema(
 def numeric_embedding_rows(
     session: duckdb.DuckDBPyConnection,
     states: duckdb.DuckDBPyRelation,
-    features_sql: str,
+    entries_sql: str,
     card: ModelCard,
     *,
     chunk_rows: int,
     states_per_fetch: int,
 ) -> pa.RecordBatchReader:
     """The output rows of the states in `states` (int_portfolio_states), encoded from
-    the usable features that `features_sql` (int_portfolio_features) selects.
+    the usable entries (feature_value not null) that `entries_sql` selects
+    (int_portfolio_feature_entries).
 
     Parameters
     ----------
     session : the dbt session's DuckDB connection.
     states : relation with state_idx, portfolio_id, as_of_date, report_id.
-    features_sql : SQL of a relation with state_idx, feature_name, feature_value.
+    entries_sql : SQL of a relation with state_idx, feature_name, feature_value (null for
+        a rejected entry).
     card : the model card that encodes.
     chunk_rows : states encoded at once.
     states_per_fetch : states whose features are fetched at once.
@@ -69,14 +71,14 @@ def numeric_embedding_rows(
     cursor = session.cursor()  # the session's connection is busy while the rows stream
     created_at = cursor.sql("select current_timestamp").fetchone()[0]  # one per run
     encoded = encoded_chunks(
-        card, cursor, features_sql, state_keys.num_rows, chunk_rows, states_per_fetch
+        card, cursor, entries_sql, state_keys.num_rows, chunk_rows, states_per_fetch
     )
     return pa.RecordBatchReader.from_batches(
         OUTPUT_SCHEMA, output_batches(state_keys, encoded, card, created_at)
     )
 
 
-def fetch_features(cursor, features_sql: str, first_state: int, n_states: int) -> FeatureBatch:
+def fetch_features(cursor, entries_sql: str, first_state: int, n_states: int) -> FeatureBatch:
     """The features of states [first_state, first_state + n_states) as a FeatureBatch
     (rows relative to first_state).
 
@@ -89,7 +91,7 @@ def fetch_features(cursor, features_sql: str, first_state: int, n_states: int) -
             cast(state_idx - {int(first_state)} as integer) as state_idx,
             feature_name,
             feature_value
-        from ({features_sql})
+        from ({entries_sql})
         where state_idx >= {int(first_state)} and state_idx < {int(first_state + n_states)}
         """
     ).to_arrow_table()
@@ -113,7 +115,7 @@ def fetch_features(cursor, features_sql: str, first_state: int, n_states: int) -
 def encoded_chunks(
     card: ModelCard,
     cursor,
-    features_sql: str,
+    entries_sql: str,
     n_states: int,
     chunk_rows: int,
     states_per_fetch: int,
@@ -121,7 +123,7 @@ def encoded_chunks(
     """(first state, usable features per state, vectors) per chunk of chunk_rows
     states, fetching the features states_per_fetch states at a time."""
     for first in range(0, n_states, states_per_fetch):
-        batch = fetch_features(cursor, features_sql, first, min(states_per_fetch, n_states - first))
+        batch = fetch_features(cursor, entries_sql, first, min(states_per_fetch, n_states - first))
         n_features = np.bincount(batch.row_index, minlength=batch.n_rows)
         vectors = iter_encode(card, batch, chunk_rows=chunk_rows)
         del batch  # the generator keeps the only reference: freed after its last chunk

@@ -94,7 +94,8 @@ def test_rows_are_the_same_whatever_the_slice_and_chunk_sizes():
         reader = numeric_rows.numeric_embedding_rows(
             con,
             con.table("states"),
-            "select * from features",
+            # rejected entries (null value) of a state with features and of one without
+            "select * from features union all values (3, 'sector:X', null), (1, 'sector:Y', null)",
             card,
             chunk_rows=chunk_rows,
             states_per_fetch=states_per_fetch,

@@ -1,6 +1,8 @@
 """numeric_window_embeddings: one vector per selected portfolio state with a usable
 feature. The rows are built by portfolio_embeddings.numeric_rows (the numerics in
-python_encoders) and written by the shared_table materialization."""
+python_encoders) and written by the shared_table materialization. It reads the
+classified entries and keeps the usable ones, the rows of int_portfolio_features:
+through that view DuckDB would classify every member twice (docs/performance.md)."""
 
 from portfolio_embeddings.numeric_rows import numeric_embedding_rows
 from python_encoders import get_card
@@ -10,7 +12,7 @@ def model(dbt, session):
     return numeric_embedding_rows(
         session,
         states=dbt.ref("int_portfolio_states"),
-        features_sql=dbt.ref("int_portfolio_features").sql_query(),
+        entries_sql=dbt.ref("int_portfolio_feature_entries").sql_query(),
         card=get_card(dbt.config.get("model_id")),
         chunk_rows=int(dbt.config.get("chunk_rows")),
         states_per_fetch=int(dbt.config.get("states_per_fetch")),
