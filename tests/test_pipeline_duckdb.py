@@ -188,6 +188,8 @@ def test_dbt_build_runs_every_data_and_unit_test(built_demo):
         ({"limit": "ten"}, "limit"),
         ({"portfolio_ids": [1, 2]}, "portfolio_ids"),
         ({"model_id": ""}, "model_id"),
+        ({"joint_model_id": ""}, "joint_model_id"),
+        ({"joint_model_id": "no spaces allowed"}, "joint_model_id"),
     ],
 )
 def test_bad_vars_fail_before_anything_is_written(built_demo, vars, var_name):
@@ -289,6 +291,53 @@ def test_shared_table_other_rows_untouched_full_refresh_included(tmp_path):
         "where model_id = 'num-portfolio-core-v1' and as_of_date >= '2020-01-01' order by all"
     )
     assert again == [row[1:] for row in ours]
+
+
+def test_a_write_that_fails_leaves_the_shared_table_as_it_was(tmp_path):
+    """The keyed replace is one transaction: a row the table refuses half-way (a check
+    planted on one report_id) rolls back the delete and every insert, and no batch
+    table is left behind."""
+    project = make_project(tmp_path, **SMALL_DEMO)
+    project.execute(
+        "create table main.numeric_window_embeddings ("
+        " embedding_id bigint, entity_type varchar(32) not null,"
+        " entity_id varchar(64) not null, window_spec json not null,"
+        " as_of_date date not null, model_id varchar(64) not null, vector blob,"
+        " vector_ref varchar(255), created_at timestamptz not null default current_timestamp,"
+        " check (json_extract_string(window_spec, '$.report_id') <> 'REFUSED'))"
+    )
+    assert project.run().ok
+    table = "select * from main.numeric_window_embeddings order by all"
+    before = project.query(table)
+    assert len(before) > 50
+    # P00002's winning report on the last date is renamed to what the table refuses
+    project.execute(
+        f"""
+        update main.portfolio_risk_reports set report_id = 'REFUSED'
+        where report_id = (
+            select json_extract_string(window_spec, '$.report_id')
+            from main.numeric_window_embeddings
+            where entity_id = 'P00002' and as_of_date = '{SMALL_DEMO["dates"][-1]}')
+        """
+    )
+    result = project.dbt("run", "--select", "+numeric_window_embeddings")
+    assert not result.ok
+    assert "REFUSED" in result.output or "CHECK" in result.output.upper()
+    assert project.query(table) == before
+    assert (
+        project.query("select table_name from duckdb_tables() where table_name like '%dbt%'") == []
+    )
+
+
+def test_source_freshness_warns_on_stale_reports_and_passes_on_fresh_ones(tmp_path):
+    project = make_project(tmp_path, **SMALL_DEMO)
+    stale = project.dbt("source", "freshness")
+    assert stale.ok, stale.output
+    assert "WARN freshness of portfolio_risk.portfolio_risk_reports" in stale.output
+    project.execute("update main.portfolio_risk_reports set created_at = current_timestamp")
+    fresh = project.dbt("source", "freshness")
+    assert fresh.ok, fresh.output
+    assert "PASS freshness of portfolio_risk.portfolio_risk_reports" in fresh.output
 
 
 def test_absent_output_table_is_created_with_platform_shape(built_demo):

@@ -5,10 +5,10 @@
   dropped here: int_portfolio_features keeps the usable rows, portfolio_feature_rejects
   the others.
 
-  This is the pipeline's hot spot (about 30 members a report), so it is one pass: the
-  three columns become three rows per report, each is parsed and unnested once (the
-  members' types and values are read from their compact text, not parsed again), and
-  a non-object column comes out of the same unnest as a single keyless member.
+  The pipeline's hot spot, so one pass: the three columns become three rows per
+  report, each parsed and unnested once (types and values read from the members'
+  compact text), a non-object column coming out of the same unnest as a single
+  keyless member (docs/performance.md).
 -#}
 
 with

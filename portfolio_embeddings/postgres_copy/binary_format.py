@@ -1,7 +1,7 @@
 """Arrow record batches in PostgreSQL's binary COPY format, built column by column.
 
-Why: DuckDB's postgres extension sends any table with a jsonb column as a text COPY,
-client-bound at ~40 s for a million rows of 1.5 KB vectors. In the binary format every
+Why: DuckDB's postgres extension sends any table with a jsonb column as a slow,
+client-bound text COPY (docs/postgres.md). In the binary format every
 field is an int32 length followed by the value's bytes, so a whole batch's fields are
 a few Arrow arrays each (the lengths as big-endian bytes, the values), and a row is the
 element-wise concatenation of all of them: one pass over the data, no Python per row.

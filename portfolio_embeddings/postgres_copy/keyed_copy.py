@@ -88,10 +88,8 @@ def keyed_copy(
             delete_skipped = slice_was_empty and narrowing == slice_before
             deleted = 0
             if not delete_skipped:
-                # The slice's statistics predate this run's rows (analyze has not seen
-                # them): estimating it at a row or two, the planner picked a nested loop
-                # that rescans the slice once per row, quadratic (a 1M re-run took over
-                # ten minutes). A hash or merge join scans each side once.
+                # Statistics from before this run's rows can make the planner rescan
+                # the slice once per row (quadratic); a hash join scans each side once.
                 cur.execute("set local enable_nestloop = off")
                 cur.execute(_delete_superseded(target, keys, narrowing), narrowing)
                 deleted = cur.rowcount
@@ -158,8 +156,8 @@ def _delete_superseded(target, keys: list[str], narrowing: dict[str, list]):
     where += _in_slice(narrowing, "existing") + _in_slice(narrowing, "incoming")
     for key in keys:
         where.append(sql.SQL(f"(incoming.{key}) = (existing.{key})"))
-    # By ctid: the TID scan sorts them, so the heap is visited in its order. Deleting in
-    # the join's order thrashed the buffer cache (1M re-written rows: 19 s against 9 s).
+    # By ctid: the TID scan visits the heap in its order (the join's order thrashes the
+    # buffer cache; docs/postgres.md).
     superseded = sql.SQL(
         "select existing.ctid from {target} as existing, {target} as incoming where "
     ).format(target=target) + sql.SQL(" and ").join(where)
