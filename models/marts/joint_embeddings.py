@@ -10,5 +10,5 @@ def model(dbt, session):
     return joint_embedding_rows(
         numeric=dbt.ref("numeric_window_embeddings"),
         states=dbt.ref("int_portfolio_states"),
-        card=get_joint_card(dbt.config.get("joint_model_id")),
+        card=get_joint_card(dbt.config.meta_get("joint_model_id")),
     )

@@ -13,7 +13,7 @@ def model(dbt, session):
         session,
         states=dbt.ref("int_portfolio_states"),
         entries_sql=dbt.ref("int_portfolio_feature_entries").sql_query(),
-        card=get_card(dbt.config.get("model_id")),
-        chunk_rows=int(dbt.config.get("chunk_rows")),
-        states_per_fetch=int(dbt.config.get("states_per_fetch")),
+        card=get_card(dbt.config.meta_get("model_id")),
+        chunk_rows=int(dbt.config.meta_get("chunk_rows")),
+        states_per_fetch=int(dbt.config.meta_get("states_per_fetch")),
     )
