@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from portfolio_embeddings.cli import load_vectors, nearest
+from portfolio_embeddings.search import load_vectors, nearest
 
 BIN = Path(sys.executable).parent
 

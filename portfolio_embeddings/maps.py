@@ -52,9 +52,7 @@ def draw(path, ids, dates, vectors, as_of, sectors, highlight=None, model_id="")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # One extreme portfolio (a metric of 1e308 is tamed to ~709 by signed_log1p, still
-    # far from everyone) would take the whole first axis: fit and draw the inliers, and
-    # say how many were left out.
+    # Inliers only (the title counts the rest): one extreme portfolio would take a whole axis.
     norms = np.linalg.norm(vectors, axis=1)
     on_date_all = dates == as_of
     limit = OUTLIER_FACTOR * np.median(norms[on_date_all])

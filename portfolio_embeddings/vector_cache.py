@@ -1,13 +1,12 @@
 """A memory-mapped copy of one model's stored vectors, so that repeated similarity
-queries skip reading 1.5 GB out of the database (measured on 1M vectors: 2.4 s to load
-from DuckDB, then 0.5 s per query).
+queries skip reading them all out of the database.
 
 A cache entry is keyed by where the table lives, the model_id, and a fingerprint of the
 rows: their count and the min, max and sum of created_at. Every dbt run rewrites
 created_at (to the run's time) for the keys it writes and deletes change the count, so
 a run that changes any vector changes the fingerprint and the next query rebuilds the
-entry; only scanning created_at keeps the check cheap (0.1 s at 1M rows). Entries are written to a
-temporary folder and renamed into place, so a reader never sees half of one.
+entry; only created_at is scanned, which keeps the check cheap. Entries are written to
+a temporary folder and renamed into place, so a reader never sees half of one.
 """
 
 from __future__ import annotations

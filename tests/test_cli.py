@@ -1,4 +1,4 @@
-"""The command line: backfill (the old script's flags), neighbors and show, on real
+"""The command line: backfill (the old script's flags), neighbors, show and map, on real
 DuckDB files and real dbt runs."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from conftest import PROFILES_DIR, SMALL_DEMO, make_project
 BIN = Path(sys.executable).parent
 
 
-def cli(project, *args, program="portfolio-embeddings"):
-    env = {
+def cli(project, *args, program="portfolio-embeddings", env=None):
+    run_env = {
         **os.environ,
         "PORTFOLIO_DUCKDB_PATH": str(project.db_path),
         "DBT_PROFILES_DIR": str(PROFILES_DIR),
@@ -23,9 +23,10 @@ def cli(project, *args, program="portfolio-embeddings"):
         "DBT_LOG_PATH": str(project.work_dir / "logs"),
         "DO_NOT_TRACK": "1",
         "PORTFOLIO_VECTOR_CACHE": str(project.work_dir / "vector-cache"),
+        **(env or {}),
     }
     return subprocess.run(
-        [str(BIN / program), *args], env=env, capture_output=True, text=True, timeout=600
+        [str(BIN / program), *args], env=run_env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -178,3 +179,40 @@ def test_neighbors_cache_matches_the_database_and_follows_new_runs(tmp_path):
     assert after.returncode == 0
     assert after.stdout == cli(project, *query, "--no-cache").stdout
     assert after.stdout != first.stdout
+
+
+def test_the_tables_are_where_the_project_config_puts_them(tmp_path):
+    """PORTFOLIO_OUTPUT_SCHEMA moves the outputs (dbt_project.yml's +schema); every
+    command follows, and without it they look in main again."""
+    project = make_project(tmp_path, **SMALL_DEMO)
+    elsewhere = {"PORTFOLIO_OUTPUT_SCHEMA": "analytics"}
+    done = cli(project, "backfill", "--as-of", "2025-01-31", "--limit", "5", env=elsewhere)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 portfolios encoded on 2025-01-31" in done.stdout
+    assert project.query(
+        "select count(*) from analytics.numeric_window_embeddings where vector is not null"
+    ) == [(5,)]
+    assert project.query(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'main' and table_name = 'numeric_window_embeddings'"
+    ) == [(0,)]
+
+    shown = cli(project, "show", "--as-of", "2025-01-31", env=elsewhere)
+    assert shown.returncode == 0, shown.stderr
+    assert [line.split(",")[1] for line in shown.stdout.splitlines()[1:]] == [
+        "P00001", "P00002", "P00003", "P00004", "P00005",
+    ]  # fmt: skip
+    query = ["neighbors", "--portfolio-id", "P00003", "--as-of", "2025-01-31", "--k", "5"]
+    near = cli(project, *query, env=elsewhere)
+    assert near.returncode == 0, near.stderr
+    rows = [line.split(",") for line in near.stdout.splitlines()[1:]]
+    assert rows[0][2:] == ["P00003", "2025-01-31"] and len(rows) == 5
+    assert cli(project, *query, "--no-cache", env=elsewhere).stdout == near.stdout
+
+    out = tmp_path / "map.png"
+    drawn = cli(project, "map", "--as-of", "2025-01-31", "--out", str(out), env=elsewhere)
+    assert drawn.returncode == 0, drawn.stderr
+
+    not_there = cli(project, "show", "--as-of", "2025-01-31")
+    assert not_there.returncode != 0
+    assert '"main"."numeric_window_embeddings"' in not_there.stderr

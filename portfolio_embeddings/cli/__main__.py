@@ -1,0 +1,5 @@
+import sys
+
+from portfolio_embeddings.cli import main
+
+sys.exit(main())
