@@ -20,16 +20,21 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, axes[:2], variance[:2] / max(variance.sum(), 1e-30)
 
 
-def dominant_sectors(con, reports_table: str, as_of: str) -> dict[str, str]:
-    """portfolio_id -> its largest sector weight's name, from the latest report."""
+def dominant_sectors(
+    con, embeddings_table: str, reports_table: str, model_id: str, as_of: str
+) -> dict[str, str]:
+    """portfolio_id -> the largest sector weight's name in the report its stored vector
+    was made from (window_spec.report_id): no second copy of the latest-report rule."""
     rows = con.execute(
         f"""
         with latest as (
-            select portfolio_id, exposures_by_sector
-            from {reports_table}
-            where as_of_date = cast(? as date)
-            qualify row_number() over (
-                partition by portfolio_id order by created_at desc, report_id desc) = 1
+            select reports.portfolio_id, reports.exposures_by_sector
+            from {embeddings_table} as embeddings
+            inner join {reports_table} as reports
+                on reports.report_id = (embeddings.window_spec ->> 'report_id')
+            where embeddings.entity_type = 'PORTFOLIO'
+              and embeddings.model_id = ?
+              and embeddings.as_of_date = cast(? as date)
         ),
         weights as (
             select portfolio_id,
@@ -41,7 +46,7 @@ def dominant_sectors(con, reports_table: str, as_of: str) -> dict[str, str]:
         select portfolio_id, arg_max(entry.key, entry.value)
         from weights where entry.value is not null group by portfolio_id
         """,
-        [as_of],
+        [model_id, as_of],
     ).fetchall()
     return dict(rows)
 

@@ -69,6 +69,13 @@ class Locations:
     relations: dict[str, Relation]
 
 
+def project_vars(project_dir: Path = PROJECT_DIR) -> dict:
+    """The vars' defaults as dbt_project.yml declares them (their one home)."""
+    import yaml  # dbt's own dependency; no Jinja in the vars block
+
+    return yaml.safe_load((project_dir / "dbt_project.yml").read_text())["vars"]
+
+
 def profiles_dir(project_dir: Path = PROJECT_DIR) -> Path:
     """The folder of the profiles.yml that dbt reads: DBT_PROFILES_DIR, else this
     project's own, else dbt's default (the current folder's, else ~/.dbt)."""

@@ -20,7 +20,6 @@ code runs wherever numpy does.
 
 from .batch import FEATURE_GROUPS, FeatureBatch, split_name
 from .cards import (
-    DEFAULT_MODEL_ID,
     JOINT_CARDS,
     MODEL_CARDS,
     JointCard,
@@ -41,7 +40,6 @@ from .projection import (
 from .transforms import TRANSFORMS, identity, signed_log1p
 
 __all__ = [
-    "DEFAULT_MODEL_ID",
     "ENCODERS",
     "FEATURE_GROUPS",
     "MODEL_CARDS",

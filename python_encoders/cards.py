@@ -17,8 +17,6 @@ from types import MappingProxyType
 from .projection import ENCODERS
 from .transforms import TRANSFORMS
 
-DEFAULT_MODEL_ID = "num-portfolio-core-v1"
-
 # The kinds a card may name: the keys of the one registry, projection.ENCODERS.
 KINDS = tuple(ENCODERS)
 

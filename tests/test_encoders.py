@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from python_encoders import (
-    DEFAULT_MODEL_ID,
     ENCODERS,
     FEATURE_GROUPS,
     MODEL_CARDS,
@@ -30,7 +29,7 @@ from python_encoders import (
 )
 from python_encoders.cards import KINDS
 
-CORE = get_card(DEFAULT_MODEL_ID)
+CORE = get_card("num-portfolio-core-v1")
 PAD = get_card("num-portfolio-pad-v0")
 
 GOLDEN_PORTFOLIOS = [

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from conftest import SMALL_DEMO, demo_data, make_project
 
-from python_encoders import DEFAULT_MODEL_ID, get_card, reference_encode_one
+from portfolio_embeddings.project import project_vars
+from python_encoders import get_card, reference_encode_one
 
+DEFAULT_MODEL_ID = project_vars()["model_id"]
 GROUP_COLUMNS = {
     "risk_metrics": "risk_metrics",
     "sector": "exposures_by_sector",

@@ -28,7 +28,13 @@ def run(args) -> int:
         raise options.UsageError(f"no {args.model_id} vectors on {args.as_of}")
     if args.highlight and not (ids == args.highlight).any():
         raise options.UsageError(f"no {args.model_id} vectors for portfolio {args.highlight!r}")
-    sectors = dominant_sectors(tables.con, tables.name("portfolio_risk_reports"), args.as_of)
+    sectors = dominant_sectors(
+        tables.con,
+        tables.name("numeric_window_embeddings"),
+        tables.name("portfolio_risk_reports"),
+        args.model_id,
+        args.as_of,
+    )
     draw(args.out, ids, dates, vectors, args.as_of, sectors, args.highlight, args.model_id)
     print(f"wrote {args.out}")
     return 0

@@ -7,9 +7,9 @@ import argparse
 import datetime as dt
 import sys
 
-from portfolio_embeddings.project import ProjectError
+from portfolio_embeddings.project import ProjectError, project_vars
 from portfolio_embeddings.search import SearchError
-from python_encoders import DEFAULT_MODEL_ID, known_model_ids
+from python_encoders import known_model_ids
 
 TARGETS = ("dev", "postgres")
 
@@ -47,7 +47,7 @@ def add_as_of(parser: argparse.ArgumentParser, help: str | None = None) -> None:
 
 
 def add_model_id(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model-id", default=DEFAULT_MODEL_ID, type=model_id)
+    parser.add_argument("--model-id", default=project_vars()["model_id"], type=model_id)
 
 
 def add_portfolio_ids(parser: argparse.ArgumentParser, help: str | None = None) -> None:
