@@ -30,6 +30,7 @@ GENERIC_TESTS = (
     "column_types",
     "float32_vector_is_finite",
     "is_json_object",
+    "one_value_per_group",
     "unique_combination_of_columns",
 )
 EXPECT_FAILURE = "expect_failure"
@@ -130,6 +131,8 @@ def integration_run(tmp_path_factory) -> IntegrationRun:
 def test_the_yaml_proves_every_generic_test_both_ways():
     """Static: each generic test has a test that must pass and one that must fail, and
     the names follow the convention of integration_tests/README.md."""
+    macros = INTEGRATION_DIR.parent / "macros" / "generic_tests"
+    assert set(GENERIC_TESTS) == {path.stem for path in macros.glob("*.sql")}
     for test in DECLARED.values():
         assert test.name.startswith(f"{EXPECT_FAILURE}__") == test.expect_failure, test
     for generic in GENERIC_TESTS:

@@ -331,6 +331,30 @@ def test_a_write_that_fails_leaves_the_shared_table_as_it_was(tmp_path):
     )
 
 
+def test_vector_space_checks_fail_on_a_mixed_table_and_a_missing_joint_row(tmp_path):
+    project = make_project(tmp_path, **SMALL_DEMO)
+    assert project.run().ok
+    spec_check = "test_name:one_value_per_group"
+    joint_check = "assert_joint_rows_follow_their_numeric_rows"
+    assert project.dbt("test", "--select", spec_check, joint_check).ok
+    # a row of another card definition under the same model_id: two spaces mixed
+    project.execute(
+        "update main.numeric_window_embeddings set window_spec = json_object("
+        "'entity_type', 'PORTFOLIO', 'window_days', 1, 'encoder_spec_hash', 'other') "
+        "where entity_id = 'P00003'"
+    )
+    mixed = project.dbt("test", "--select", spec_check)
+    assert not mixed.ok and "FAIL 1 one_value_per_group" in mixed.output, mixed.output
+    # a joint row lost: the joint space no longer follows the numeric rows
+    project.execute(
+        "delete from main.joint_embeddings where entity_scope->>'portfolio_id' = 'P00004'"
+    )
+    lost = project.dbt("test", "--select", joint_check)
+    assert not lost.ok and f"FAIL {len(SMALL_DEMO['dates'])} {joint_check}" in lost.output, (
+        lost.output
+    )
+
+
 def test_source_freshness_warns_on_stale_reports_and_passes_on_fresh_ones(tmp_path):
     project = make_project(tmp_path, **SMALL_DEMO)
     stale = project.dbt("source", "freshness")
