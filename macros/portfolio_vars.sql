@@ -2,6 +2,9 @@
   The run-time vars, validated once and returned as plain values:
 
     as_of           YYYY-MM-DD (a string, or a date that YAML already parsed) or null
+    start_date      YYYY-MM-DD or null: the first date of a range (inclusive)
+    end_date        YYYY-MM-DD or null: the last date of a range (inclusive)
+    rebuild         true or false: re-encode every selected state, changed or not
     model_id        a card id (the encoder registry checks that it is known)
     joint_model_id  a joint card id (likewise)
     limit           positive integer or null
@@ -13,22 +16,23 @@
   `dbt run` stops before any model is built (this macro runs in on-run-start).
 -#}
 {% macro portfolio_vars() %}
-  {%- set as_of = var('as_of') -%}
+  {%- set as_of = _portfolio_date_var('as_of') -%}
+  {%- set start_date = _portfolio_date_var('start_date') -%}
+  {%- set end_date = _portfolio_date_var('end_date') -%}
+  {%- set rebuild = var('rebuild') -%}
   {%- set model_id = var('model_id') -%}
   {%- set joint_model_id = var('joint_model_id') -%}
   {%- set limit = var('limit') -%}
   {%- set portfolio_ids = var('portfolio_ids') -%}
 
-  {%- if as_of is not none and as_of != '' -%}
-    {%- set as_of = as_of | string -%}
-    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
-      {{ _portfolio_var_error('as_of', 'a date YYYY-MM-DD, e.g. 2025-01-31', as_of) }}
-    {%- endif -%}
-    {%- if not _is_calendar_date(as_of) -%}
-      {{ _portfolio_var_error('as_of', 'a real calendar date YYYY-MM-DD, e.g. 2025-01-31', as_of) }}
-    {%- endif -%}
-  {%- else -%}
-    {%- set as_of = none -%}
+  {%- if as_of is not none and (start_date is not none or end_date is not none) -%}
+    {{ _portfolio_var_error('as_of', 'either as_of or a start_date / end_date range, not both', as_of) }}
+  {%- endif -%}
+  {%- if start_date is not none and end_date is not none and start_date > end_date -%}
+    {{ _portfolio_var_error('end_date', 'a date on or after start_date ' ~ start_date, end_date) }}
+  {%- endif -%}
+  {%- if rebuild is not sameas true and rebuild is not sameas false -%}
+    {{ _portfolio_var_error('rebuild', 'true or false', rebuild) }}
   {%- endif -%}
 
   {%- for name, value, example in [('model_id', model_id, 'num-portfolio-core-v1'),
@@ -65,24 +69,49 @@
     {%- set portfolio_ids = none -%}
   {%- endif -%}
 
-  {{ return({'as_of': as_of, 'model_id': model_id, 'joint_model_id': joint_model_id,
+  {{ return({'as_of': as_of, 'start_date': start_date, 'end_date': end_date,
+              'rebuild': rebuild, 'model_id': model_id, 'joint_model_id': joint_model_id,
               'limit': limit, 'portfolio_ids': portfolio_ids}) }}
 {% endmacro %}
 
 
-{#- The reports the run's as_of and portfolio_ids select, as a predicate on a relation
-    with portfolio_id and as_of_date (limit needs the winners: int_portfolio_states). -#}
-{% macro portfolio_selection(run_vars) %}
+{#- A date var as YYYY-MM-DD text (YAML may have parsed it into a date), or none. -#}
+{% macro _portfolio_date_var(name) %}
+  {%- set value = var(name) -%}
+  {%- if value is none or value == '' -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set text = value | string -%}
+  {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+    {{ _portfolio_var_error(name, 'a date YYYY-MM-DD, e.g. 2025-01-31', value) }}
+  {%- endif -%}
+  {%- if not _is_calendar_date(text) -%}
+    {{ _portfolio_var_error(name, 'a real calendar date YYYY-MM-DD, e.g. 2025-01-31', value) }}
+  {%- endif -%}
+  {{ return(text) }}
+{% endmacro %}
+
+
+{#- The rows the run's dates and portfolio_ids select, as a predicate on a relation
+    with as_of_date and a portfolio id (column or expression `portfolio_id`); limit
+    needs the winners: int_portfolio_states. -#}
+{% macro portfolio_selection(run_vars, portfolio_id='portfolio_id') %}
   {%- set predicates = [] -%}
   {%- if run_vars.as_of is not none -%}
     {%- do predicates.append("as_of_date = cast('" ~ run_vars.as_of ~ "' as date)") -%}
+  {%- endif -%}
+  {%- if run_vars.start_date is not none -%}
+    {%- do predicates.append("as_of_date >= cast('" ~ run_vars.start_date ~ "' as date)") -%}
+  {%- endif -%}
+  {%- if run_vars.end_date is not none -%}
+    {%- do predicates.append("as_of_date <= cast('" ~ run_vars.end_date ~ "' as date)") -%}
   {%- endif -%}
   {%- if run_vars.portfolio_ids is not none -%}
     {%- set literals = [] -%}
     {%- for pid in run_vars.portfolio_ids -%}
       {%- do literals.append("'" ~ pid | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
-    {%- do predicates.append("portfolio_id in (" ~ literals | join(', ') ~ ")") -%}
+    {%- do predicates.append("(" ~ portfolio_id ~ ") in (" ~ literals | join(', ') ~ ")") -%}
   {%- endif -%}
   {{- predicates | join(' and ') if predicates else 'true' -}}
 {% endmacro %}

@@ -1,7 +1,7 @@
 """The rows of joint_embeddings: the portfolio branch of the joint embedding space.
 
 The v1 joint card is the identity of one numeric card: the joint vector is the numeric
-vector, byte for byte, so the rows are a DuckDB projection of the run's numeric rows (no
+vector, byte for byte, so the rows are a DuckDB projection of the numeric rows (no
 decode, no per-row Python). A card of another kind would combine branches here.
 """
 
@@ -13,10 +13,15 @@ from python_encoders import JointCard
 
 
 def joint_embedding_rows(
-    numeric: duckdb.DuckDBPyRelation, states: duckdb.DuckDBPyRelation, card: JointCard
+    numeric: duckdb.DuckDBPyRelation,
+    states: duckdb.DuckDBPyRelation,
+    card: JointCard,
+    run_model_id: str,
 ) -> duckdb.DuckDBPyRelation:
-    """One joint row per state of `states` (int_portfolio_states) that has a numeric
-    row of the card's source model in `numeric` (numeric_window_embeddings)."""
+    """For each state the run re-encoded (`states`, int_portfolio_states_to_encode): its
+    joint row from its numeric row in `numeric`, or a tombstone (null vector: the
+    writer deletes the key) when it has none. Nothing when the joint card's source is
+    not the run's numeric card: the run re-encoded none of its source's rows."""
     if card.kind != "identity" or len(card.sources) != 1:
         raise ValueError(f"joint card {card.model_id!r}: kind {card.kind!r} is not implemented")
     (source_model,) = card.sources
@@ -27,23 +32,29 @@ def joint_embedding_rows(
         "joint_spec_hash": card.spec_hash,
     }
     literal = {name: "'" + value.replace("'", "''") + "'" for name, value in constants.items()}
-    run_states = numeric.set_alias("numeric").join(
-        states.set_alias("states"),
+    follows = "true" if source_model == run_model_id else "false"
+    run_states = states.set_alias("states").join(
+        numeric.set_alias("numeric").filter(
+            f"entity_type = 'PORTFOLIO' and model_id = {literal['source_model_id']}"
+        ),
         "numeric.entity_id = states.portfolio_id and numeric.as_of_date = states.as_of_date",
+        how="left",
     )
-    return run_states.filter(
-        f"numeric.entity_type = 'PORTFOLIO' and numeric.model_id = {literal['source_model_id']}"
-    ).project(
+    return run_states.filter(follows).project(
         f"""
         {literal["joint_type"]} as joint_type,
-        numeric.as_of_date as as_of_date,
-        json_object(
-            'entity_type', 'PORTFOLIO',
-            'portfolio_id', numeric.entity_id,
-            'as_of_date', cast(numeric.as_of_date as varchar),
-            'source_model_id', numeric.model_id,
-            'joint_spec_hash', {literal["joint_spec_hash"]}
-        ) as entity_scope,
+        states.as_of_date as as_of_date,
+        case
+            when numeric.vector is null then json_object('portfolio_id', states.portfolio_id)
+            else json_object(
+                'entity_type', 'PORTFOLIO',
+                'portfolio_id', states.portfolio_id,
+                'as_of_date', cast(states.as_of_date as varchar),
+                'source_model_id', numeric.model_id,
+                'source_fingerprint', states.source_fingerprint,
+                'joint_spec_hash', {literal["joint_spec_hash"]}
+            )
+        end as entity_scope,
         {literal["model_id"]} as model_id,
         numeric.vector as vector,
         cast(null as varchar) as vector_ref,

@@ -1,5 +1,7 @@
 """The rows of numeric_window_embeddings: one vector per portfolio state that has at
-least one usable feature, built lazily, a chunk of states at a time, as Arrow batches.
+least one usable feature, and a tombstone (the key, no vector) for each state that has
+none, so that its stale row goes; built lazily, a chunk of states at a time, as Arrow
+batches.
 
 The dbt model (models/marts/numeric_window_embeddings.py) hands over its refs; the
 numerics live in python_encoders. Nothing here runs per row: names become integer codes
@@ -66,7 +68,7 @@ def numeric_embedding_rows(
     state_keys = states.query(
         "run_states",
         "select portfolio_id, as_of_date, cast(to_json(report_id) as varchar) "
-        "as report_id_json from run_states order by state_idx",
+        "as report_id_json, source_fingerprint from run_states order by state_idx",
     ).to_arrow_table()
     cursor = session.cursor()  # the session's connection is busy while the rows stream
     created_at = cursor.sql("select current_timestamp").fetchone()[0]  # one per run
@@ -134,25 +136,32 @@ def encoded_chunks(
 def output_batches(
     state_keys: pa.Table, encoded, card: ModelCard, created_at
 ) -> Iterator[pa.RecordBatch]:
-    """One OUTPUT_SCHEMA batch per encoded chunk. A state with no usable feature gets
-    no row (portfolio_feature_rejects says why), rather than a zero vector."""
+    """OUTPUT_SCHEMA batches per encoded chunk: the rows of the states with a usable
+    feature, then a tombstone (null vector: the writer only deletes its key) for each
+    state without one (portfolio_feature_rejects says why), never a zero vector."""
     width = card.dim * 4
-    spec_head, spec_middle = window_spec_pieces(card)
+    spec_head, spec_fingerprint, spec_middle = window_spec_pieces(card)
     created = pa.scalar(created_at, OUTPUT_SCHEMA.field("created_at").type)
     for start, n_features, block in encoded:
+        chunk = state_keys.slice(start, len(n_features))
+        empty = np.flatnonzero(n_features == 0)
         keep = np.flatnonzero(n_features > 0)
         n = len(keep)
         block = np.ascontiguousarray(block[keep])
-        picked = state_keys.slice(start, len(n_features)).take(pa.array(keep))
+        picked = chunk.take(pa.array(keep))
         offsets = np.arange(n + 1, dtype=np.int32) * width
         window_spec = pc.binary_join_element_wise(
             spec_head,
             picked.column("report_id_json"),
+            spec_fingerprint,
+            picked.column("source_fingerprint"),
             spec_middle,
             pa.array(n_features[keep]).cast(pa.string()),
             "}",
             "",  # the separator
         )
+        if len(empty):
+            yield tombstones(chunk.take(pa.array(empty)), card)
         yield pa.record_batch(
             [
                 pa.repeat(pa.scalar(ENTITY_TYPE), n),
@@ -170,10 +179,30 @@ def output_batches(
         )
 
 
-def window_spec_pieces(card: ModelCard) -> tuple[str, str]:
-    """window_spec is the compact JSON object head + report_id + middle + n_features + "}":
-    the report_id arrives as a JSON string (DuckDB's to_json escaped it), n_features
-    from the encoder; head and middle are json.dumps of the run's constants."""
+def tombstones(states: pa.Table, card: ModelCard) -> pa.RecordBatch:
+    """Rows that only carry the key of each state: the writer deletes what is stored
+    under it and inserts nothing."""
+    n = states.num_rows
+    return pa.record_batch(
+        [
+            pa.repeat(pa.scalar(ENTITY_TYPE), n),
+            states.column("portfolio_id").combine_chunks(),
+            pa.nulls(n, pa.string()),
+            states.column("as_of_date").combine_chunks(),
+            pa.repeat(pa.scalar(card.model_id), n),
+            pa.nulls(n, pa.binary()),
+            pa.nulls(n, pa.string()),
+            pa.nulls(n, OUTPUT_SCHEMA.field("created_at").type),
+        ],
+        schema=OUTPUT_SCHEMA,
+    )
+
+
+def window_spec_pieces(card: ModelCard) -> tuple[str, str, str]:
+    """window_spec is the compact JSON object head + report_id + fingerprint piece +
+    source_fingerprint + middle + n_features + "}": the report_id arrives as a JSON
+    string (DuckDB's to_json escaped it), the fingerprint is hex, n_features from the
+    encoder; the pieces are json.dumps of the run's constants."""
     head = json.dumps({"entity_type": ENTITY_TYPE, "window_days": 1}, separators=(",", ":"))
     run_constants = json.dumps(
         {
@@ -184,4 +213,8 @@ def window_spec_pieces(card: ModelCard) -> tuple[str, str]:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return head[:-1] + ',"report_id":', "," + run_constants[1:-1] + ',"n_features":'
+    return (
+        head[:-1] + ',"report_id":',
+        ',"source_fingerprint":"',
+        '",' + run_constants[1:-1] + ',"n_features":',
+    )

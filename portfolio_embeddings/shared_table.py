@@ -37,9 +37,11 @@ def replace_keys(
     schema: str,
     table: str,
     keys: list[str],
+    tombstone_column: str | None = None,
 ) -> int:
     """Replace the rows of `database.schema.table` that have the keys of `model_output`
-    (an Arrow reader or table, a DuckDB relation, a DataFrame) by those rows.
+    (an Arrow reader or table, a DuckDB relation, a DataFrame) by those rows. A row
+    whose `tombstone_column` is null only deletes what is stored under its key.
 
     Returns the number of rows written.
     """
@@ -55,16 +57,21 @@ def replace_keys(
                 keys=keys,
                 lock_name=f"{APPLICATION}:{table}",
                 application_name=APPLICATION,
+                tombstone_column=tombstone_column,
             )
             return result.inserted
         if engine == "duckdb":
-            return _duckdb_keyed_replace(con, registered, database, schema, table, keys)
+            return _duckdb_keyed_replace(
+                con, registered, database, schema, table, keys, tombstone_column
+            )
         raise ValueError(f"shared_table: no writer for engine {engine!r}")
     finally:
         con.unregister(registered)
 
 
-def _duckdb_keyed_replace(con, registered: str, database, schema, table, keys) -> int:
+def _duckdb_keyed_replace(
+    con, registered: str, database, schema, table, keys, tombstone_column
+) -> int:
     target = _qualified(database, schema, table)
     batch = _qualified(database, schema, f"{table}__dbt_batch")
     con.begin()
@@ -72,6 +79,9 @@ def _duckdb_keyed_replace(con, registered: str, database, schema, table, keys) -
         # A plain table in the target's catalog, not TEMP: memory_limit can evict it to
         # the file, and one transaction cannot write two catalogs.
         con.execute(f"create table {batch} as select * from {registered}")
+        if not con.execute(f"select exists (select 1 from {batch})").fetchone()[0]:
+            con.rollback()  # nothing to replace: the run writes nothing
+            return 0
         columns = [column for column, *_ in con.execute(f"describe {batch}").fetchall()]
         values = table_slice.start(keys, columns)
         for key in values:
@@ -89,8 +99,9 @@ def _duckdb_keyed_replace(con, registered: str, database, schema, table, keys) -
             f"(select 1 from {batch} as incoming where {matches})"
         )
         column_list = ", ".join(map(_quote, columns))
+        alive = f"where {_quote(tombstone_column)} is not null" if tombstone_column else ""
         (written,) = con.execute(
-            f"insert into {target} ({column_list}) select {column_list} from {batch}"
+            f"insert into {target} ({column_list}) select {column_list} from {batch} {alive}"
         ).fetchone()
         con.execute(f"drop table {batch}")
         con.commit()

@@ -3,6 +3,7 @@ DuckDB ATTACHes `runtime` (reads the reports) and `historical` (writes the vecto
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,7 @@ values
      'num-portfolio-core-v1', null, 's3://old/vector', '2024-06-01 00:00:00+00')
 """
 ALL_ROWS = "select * from numeric_window_embeddings order by embedding_id"
+REBUILD = {"rebuild": True}  # every selected state is re-encoded and rewritten
 OTHER_ROWS = (
     "select * from numeric_window_embeddings where entity_type <> 'PORTFOLIO' "
     "or model_id <> 'num-portfolio-core-v1' or as_of_date < '2020-01-01' order by embedding_id"
@@ -155,7 +157,8 @@ def test_a_failure_half_way_leaves_the_table_exactly_as_it_was(pg):
             "check (entity_id <> 'P00020') not valid"
         )
     try:
-        result = run_pg(pg, project, "run", "--select", "portfolio_embeddings")
+        # rebuild: every state is written again, P00020's row among them
+        result = run_pg(pg, project, "run", "--select", "portfolio_embeddings", vars=REBUILD)
         assert not result.ok
         assert "no_p00020" in result.output
         assert historical(pg, ALL_ROWS) == before  # the delete was rolled back too
@@ -234,6 +237,8 @@ def _start_dbt(project, extra_env):
             str(PROJECT_DIR),
             "--profiles-dir",
             str(PROFILES_DIR),
+            "--vars",
+            json.dumps(REBUILD),
         ],
         env=env,
         cwd=PROJECT_DIR,

@@ -8,7 +8,8 @@
     2. The model's rows replace exactly the rows with their unique_key, naming only the
        model's columns, in one transaction per engine
        (portfolio_embeddings.shared_table.replace_keys: DuckDB SQL, or a streamed binary
-       COPY into an ATTACHed PostgreSQL). Rows with other keys are never touched.
+       COPY into an ATTACHed PostgreSQL). Rows with other keys are never touched. With
+       config tombstone_column, a row that has null there only deletes its key.
 
   Laid out after dbt-duckdb's table and incremental materializations.
 -#}
@@ -37,6 +38,7 @@ def materialize(rows, con):
         schema={{ target_relation.schema | tojson }},
         table={{ target_relation.identifier | tojson }},
         keys={{ keys | tojson }},
+        tombstone_column={{ config.get('meta', {}).get('tombstone_column') | tojson }},
     )
   {%- endcall %}
 

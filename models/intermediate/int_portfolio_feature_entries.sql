@@ -23,7 +23,7 @@ documents as (
         unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
         -- JSON text or JSON, as the source holds it: json_object_entries parses it once
         unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as json_document
-    from {{ ref('int_portfolio_states') }}
+    from {{ ref('int_portfolio_states_to_encode') }}
 
 ),
 

@@ -1,9 +1,10 @@
 {#-
-  The portfolio states this run encodes, one per (portfolio_id, as_of_date), each with
+  The portfolio states the run considers, one per (portfolio_id, as_of_date), each with
   its winning report: the latest created_at, ties broken by the greatest report_id.
-  The run's vars (as_of, portfolio_ids, limit) narrow the states here, once, so every
-  model downstream sees the same selection. state_idx numbers the states 0..n-1 in
-  (portfolio_id, as_of_date) order: the row of the embedding matrix.
+  The run's vars (as_of or start_date / end_date, portfolio_ids, limit) narrow the
+  states here, once, so every model downstream sees the same selection.
+  source_fingerprint is what a vector is made from (the report and its content): a
+  stored row with another one is stale.
 -#}
 {%- set run_vars = portfolio_vars() -%}
 
@@ -40,11 +41,9 @@ limited_portfolios as (
 ),
 {%- endif %}
 
-numbered_states as (
+selected_states as (
 
-    select
-        row_number() over (order by portfolio_id, as_of_date) - 1 as state_idx,
-        report_id
+    select report_id
     from winners
     {%- if run_vars.limit is not none %}
     where portfolio_id in (select portfolio_id from limited_portfolios)
@@ -53,14 +52,22 @@ numbered_states as (
 )
 
 select
-    numbered_states.state_idx,
     reports.report_id,
     reports.portfolio_id,
     reports.as_of_date,
     reports.risk_metrics,
     reports.exposures_by_sector,
     reports.exposures_by_factor,
-    reports.created_at
-from numbered_states
+    reports.created_at,
+    -- chr(30) / chr(31) cannot occur in JSON text: the pieces cannot run together
+    md5(concat_ws(
+        chr(30),
+        reports.report_id,
+        cast(reports.created_at as varchar),
+        coalesce(cast(reports.risk_metrics as varchar), chr(31)),
+        coalesce(cast(reports.exposures_by_sector as varchar), chr(31)),
+        coalesce(cast(reports.exposures_by_factor as varchar), chr(31))
+    )) as source_fingerprint
+from selected_states
 inner join reports
-    on numbered_states.report_id = reports.report_id
+    on selected_states.report_id = reports.report_id

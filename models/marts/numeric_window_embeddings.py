@@ -11,7 +11,7 @@ from python_encoders import get_card
 def model(dbt, session):
     return numeric_embedding_rows(
         session,
-        states=dbt.ref("int_portfolio_states"),
+        states=dbt.ref("int_portfolio_states_to_encode"),
         entries_sql=dbt.ref("int_portfolio_feature_entries").sql_query(),
         card=get_card(dbt.config.meta_get("model_id")),
         chunk_rows=int(dbt.config.meta_get("chunk_rows")),

@@ -1,5 +1,13 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_states',
+    full_refresh=false,
+    on_schema_change='append_new_columns',
+) }}
 {#-
-  What the latest run could not use, with a reason, so nothing is dropped silently:
+  The current record of what could not be used, per state, with a reason, so nothing
+  is dropped silently. A run replaces the rejects of the states it re-encodes
+  (int_portfolio_states_to_encode) and keeps every other state's. Rejected are:
   every JSON entry that is not a usable number, every JSON column that is not an object
   (or null), and every selected (portfolio, date) left with no usable feature at all;
   that last one gets no vector.
@@ -32,9 +40,10 @@ states as (
         reports.portfolio_id,
         reports.as_of_date,
         reports.report_id,
+        reports.source_fingerprint,
         coalesce(entries_by_state.n_usable, 0) as n_usable,
         entries_by_state.rejected
-    from {{ ref('int_portfolio_states') }} as reports
+    from {{ ref('int_portfolio_states_to_encode') }} as reports
     left join entries_by_state
         on reports.state_idx = entries_by_state.state_idx
 
@@ -49,7 +58,8 @@ entry_rejects as (
         rejected_entry.feature_group,
         rejected_entry.feature_key,
         rejected_entry.raw_value,
-        rejected_entry.reason
+        rejected_entry.reason,
+        source_fingerprint
     from states, unnest(rejected) as unnested (rejected_entry)
 
 ),
@@ -63,12 +73,22 @@ empty_states as (
         cast(null as varchar) as feature_group,
         cast(null as varchar) as feature_key,
         cast(null as varchar) as raw_value,
-        'no_usable_features' as reason
+        'no_usable_features' as reason,
+        source_fingerprint
     from states
     where n_usable = 0
 
+),
+
+found as (
+
+    select * from entry_rejects
+    union all
+    select * from empty_states
+
 )
 
-select * from entry_rejects
-union all
-select * from empty_states
+select
+    *,
+    current_timestamp as found_at
+from found

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
@@ -44,11 +45,14 @@ def keyed_copy(
     keys: str | list[str],
     lock_name: str,
     application_name: str = "keyed_copy",
+    tombstone_column: str | None = None,
 ) -> KeyedCopyResult:
     """Replace the keys of the `rows` in `schema.table`, in one transaction.
 
     A key is a column or an expression on one (e.g. "entity_scope->>'portfolio_id'").
-    Concurrent writers with the same `lock_name` take turns.
+    A row whose `tombstone_column` is null is a tombstone: what the table holds under
+    its key is deleted and the row itself is not inserted. Concurrent writers with the
+    same `lock_name` take turns.
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
     target = sql.Identifier(schema, table)
@@ -65,9 +69,8 @@ def keyed_copy(
         types = [pg_types[c] for c in columns]
         values = table_slice.start(keys, columns)
         inserted = 0
-        copy_sql = sql.SQL("copy {} ({}) from stdin (format binary)").format(
-            target, sql.SQL(", ").join(map(sql.Identifier, columns))
-        )
+        tombstones: list[pa.RecordBatch] = []
+        copy_sql = _copy_into(target, columns)
         with pg.cursor() as cur:
             batches = _read_ahead(rows)
             first = next(batches, None)
@@ -80,6 +83,10 @@ def keyed_copy(
                 copy.write(SIGNATURE)
                 for batch in itertools.chain([first], batches):
                     table_slice.collect_distinct(batch, values)
+                    if tombstone_column is not None:
+                        dead = pc.is_null(batch.column(tombstone_column))
+                        tombstones.append(batch.filter(dead))
+                        batch = batch.filter(pc.invert(dead))
                     copy.write(encode_batch(batch, types))
                     inserted += batch.num_rows
                 copy.write(TRAILER)
@@ -93,8 +100,39 @@ def keyed_copy(
                 cur.execute("set local enable_nestloop = off")
                 cur.execute(_delete_superseded(target, keys, narrowing), narrowing)
                 deleted = cur.rowcount
+            if any(batch.num_rows for batch in tombstones):
+                deleted += _delete_tombstoned(cur, target, columns, types, keys, tombstones)
         pg.commit()
     return KeyedCopyResult(inserted, deleted, narrowing, delete_skipped)
+
+
+def _copy_into(table, columns: list[str]) -> sql.Composed:
+    return sql.SQL("copy {} ({}) from stdin (format binary)").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
+def _delete_tombstoned(cur, target, columns, types, keys, tombstones) -> int:
+    """Delete the rows under the tombstones' keys: the tombstones go into a temporary
+    table of the target's columns (no constraints: their other columns are null)."""
+    dead = sql.Identifier("keyed_copy_tombstones")
+    cur.execute(
+        sql.SQL(
+            "create temporary table {} on commit drop as select {} from {} with no data"
+        ).format(dead, sql.SQL(", ").join(map(sql.Identifier, columns)), target)
+    )
+    with cur.copy(_copy_into(dead, columns)) as copy:
+        copy.write(SIGNATURE)
+        for batch in tombstones:
+            copy.write(encode_batch(batch, types))
+        copy.write(TRAILER)
+    matches = [sql.SQL(f"(incoming.{key}) = (existing.{key})") for key in keys]
+    cur.execute(
+        sql.SQL("delete from {} as existing using {} as incoming where {}").format(
+            target, dead, sql.SQL(" and ").join(matches)
+        )
+    )
+    return cur.rowcount
 
 
 def _slice_has_rows(cur, target, narrowing: dict[str, list]) -> bool:

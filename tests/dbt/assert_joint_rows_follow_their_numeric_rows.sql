@@ -1,5 +1,5 @@
-{#- joint_embeddings has a row exactly for each numeric row of its card's source model:
-    one row per state that is in one table and not in the other. -#}
+{#- joint_embeddings has a row exactly for each numeric vector of its card's source
+    model: one row per state that is in one table and not in the other. -#}
 
 with
 
@@ -23,6 +23,7 @@ numeric_rows as (
     from {{ ref('numeric_window_embeddings') }}
     where
         entity_type = 'PORTFOLIO'
+        and vector is not null
         and model_id in (select joint.source_model_id from joint)
 
 )
