@@ -8,6 +8,4 @@ from portfolio_embeddings.cards_row import encoder_cards_row
 
 
 def model(dbt, session):
-    return encoder_cards_row(
-        dbt.config.meta_get("model_id"), dbt.config.meta_get("joint_model_id")
-    )
+    return encoder_cards_row(dbt.config.meta_get("model_id"), dbt.config.meta_get("joint_model_id"))
