@@ -3,6 +3,7 @@ DuckDB ATTACHes `runtime` (reads the reports) and `historical` (writes the vecto
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -262,7 +263,10 @@ def test_two_runs_at_once_leave_no_duplicates_and_lose_nothing(pg):
     results = [None, None]
 
     def run(i):
-        results[i] = run_pg(pg, projects[i], "run", "--select", "portfolio_embeddings")
+        # rebuild: both runs write every state (an incremental run could find none)
+        results[i] = run_pg(
+            pg, projects[i], "run", "--select", "portfolio_embeddings", vars=REBUILD
+        )
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -357,3 +361,48 @@ def test_cli_reads_the_historical_database(pg):
     drawn = cli("map", "--as-of", "2025-01-31", "--highlight", "P00002", "--out", str(out))
     assert drawn.returncode == 0, drawn.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+JOINT_ROWS = "select * from joint_embeddings order by joint_id"
+REJECT_ROWS = "select * from portfolio_feature_rejects order by 1, 2, 3, 4, 5, 6, 7"
+
+
+def test_a_rerun_with_nothing_changed_changes_no_byte(pg):
+    project = pg_project(pg, "rerun")
+    assert run_pg(pg, project, "run", "--select", "portfolio_embeddings").ok
+    before = [historical(pg, sql) for sql in (ALL_ROWS, JOINT_ROWS, REJECT_ROWS)]
+    result = run_pg(pg, project, "run", "--select", "portfolio_embeddings")
+    assert result.ok, result.output
+    assert [historical(pg, sql) for sql in (ALL_ROWS, JOINT_ROWS, REJECT_ROWS)] == before
+
+
+def test_a_report_without_usable_features_removes_its_rows_and_only_those(pg):
+    """Runs last: it adds a report to the shared runtime database."""
+    project = pg_project(pg, "tombstone")
+    assert run_pg(pg, project, "run", "--select", "portfolio_embeddings").ok
+    last = SMALL_DEMO["dates"][-1]
+    numeric_before, joint_before = historical(pg, ALL_ROWS), historical(pg, JOINT_ROWS)
+    with psycopg.connect(pg.url("runtime"), autocommit=True) as con:
+        con.execute(
+            "insert into portfolio_risk_reports select 'R-empty-P00005', portfolio_id, "
+            "as_of_date, portfolio_value, cash, net_exposure, gross_exposure, leverage, "
+            '\'{"note": "n/a"}\'::jsonb, scenario_pnl, null, null, metadata, '
+            "created_at + interval '1 day' from portfolio_risk_reports "
+            "where portfolio_id = 'P00005' and as_of_date = %s "
+            "order by created_at desc limit 1",
+            [last],
+        )
+    result = run_pg(pg, project, "run", "--select", "portfolio_embeddings")
+    assert result.ok, result.output
+    gone = ("P00005", dt.date.fromisoformat(last))
+    numeric_after = historical(pg, ALL_ROWS)
+    assert [r for r in numeric_before if (r[2], r[4]) != gone] == numeric_after
+    joint_after = historical(pg, JOINT_ROWS)
+    assert [r for r in joint_before if (r[3]["portfolio_id"], r[2]) != gone] == joint_after
+    assert len(joint_after) == len(joint_before) - 1
+    assert historical(
+        pg,
+        "select reason from portfolio_feature_rejects where portfolio_id = 'P00005' "
+        "and as_of_date = %s order by reason",
+        [last],
+    ) == [("no_usable_features",), ("string_value",)]
