@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -65,6 +67,30 @@ def time_dbt_run(args, env: dict, states: int, label: str, *target: str) -> floa
     return rate
 
 
+# (c): every 100th portfolio gets a newer report for each of its dates (1% of the states)
+NEW_REPORTS_SQL = """
+insert into {table}
+select 'N-' || report_id, portfolio_id, as_of_date, portfolio_value, cash, net_exposure,
+       gross_exposure, leverage, risk_metrics, scenario_pnl, exposures_by_sector,
+       exposures_by_factor, metadata, created_at + interval '1 day'
+from {table}
+where right(portfolio_id, 2) = '00'
+"""
+
+
+def time_reruns(args, env, states: int, first_rate: float, add_new_reports, *target) -> None:
+    """The daily-run scenarios after a first run (a): (b) a re-run with nothing changed,
+    (c) a re-run after 1% of the states got a new report; each with its ratio to (a)."""
+    first = states / first_rate
+    nothing = states / time_dbt_run(args, env, states, "(b) re-run, nothing changed", *target)
+    add_new_reports()
+    changed = states / time_dbt_run(args, env, states, "(c) re-run, 1% new reports", *target)
+    print(
+        f"daily runs: (a) {first:.1f}s, (b) {nothing:.1f}s = {nothing / first:.0%} of (a), "
+        f"(c) {changed:.1f}s = {changed / first:.0%} of (a)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="portfolios (default 100000)")
@@ -75,6 +101,9 @@ def main() -> None:
     parser.add_argument("--target", choices=("dev", "postgres"), default="dev")
     parser.add_argument(
         "--exclude", nargs="*", help="models to leave out, e.g. joint_embeddings (numeric only)"
+    )
+    parser.add_argument(
+        "--no-reruns", action="store_true", help="skip the re-run scenarios (b) and (c)"
     )
     args = parser.parse_args()
     if args.target == "postgres":
@@ -108,6 +137,13 @@ def main() -> None:
     }
     states = args.n * len(dates)
     new_rate = time_dbt_run(args, env, states, "dbt pipeline")
+    if not args.no_reruns:
+
+        def add_new_reports():
+            with duckdb.connect(str(db_path)) as con:
+                con.execute(NEW_REPORTS_SQL.format(table="main.portfolio_risk_reports"))
+
+        time_reruns(args, env, states, new_rate, add_new_reports)
 
     old_bench = (
         "import sys, json; sys.path.insert(0, 'bench');"
