@@ -32,7 +32,8 @@ def joint_embedding_rows(
         "joint_spec_hash": card.spec_hash,
     }
     literal = {name: "'" + value.replace("'", "''") + "'" for name, value in constants.items()}
-    follows = "true" if source_model == run_model_id else "false"
+    # nothing re-encoded (or not this card's source): no read of the numeric table
+    follows = source_model == run_model_id and bool(states.limit(1).fetchall())
     run_states = states.set_alias("states").join(
         numeric.set_alias("numeric").filter(
             f"entity_type = 'PORTFOLIO' and model_id = {literal['source_model_id']}"
@@ -40,7 +41,7 @@ def joint_embedding_rows(
         "numeric.entity_id = states.portfolio_id and numeric.as_of_date = states.as_of_date",
         how="left",
     )
-    return run_states.filter(follows).project(
+    return run_states.filter("true" if follows else "false").project(
         f"""
         {literal["joint_type"]} as joint_type,
         states.as_of_date as as_of_date,
