@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from portfolio_embeddings.sql import sql_literal
 from python_encoders import JointCard
 
 
@@ -31,7 +32,7 @@ def joint_embedding_rows(
         "source_model_id": source_model,
         "joint_spec_hash": card.spec_hash,
     }
-    literal = {name: "'" + value.replace("'", "''") + "'" for name, value in constants.items()}
+    literal = {name: sql_literal(value) for name, value in constants.items()}
     # nothing re-encoded (or not this card's source): no read of the numeric table
     follows = source_model == run_model_id and bool(states.limit(1).fetchall())
     run_states = states.set_alias("states").join(

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from portfolio_embeddings import table_slice
 from portfolio_embeddings.postgres_copy import KeyedCopyResult, keyed_copy
+from portfolio_embeddings.sql import sql_literal
 
 # Rows per Arrow batch read from a DuckDB relation: one COPY block (~27 MB of vectors).
 BATCH_ROWS = 16_384
@@ -127,7 +128,7 @@ def _literal(value) -> str | None:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f"date '{value.isoformat()}'"
     if isinstance(value, str) and "\x00" not in value:
-        return "'" + value.replace("'", "''") + "'"
+        return sql_literal(value)
     return None
 
 

@@ -1,5 +1,5 @@
-"""Small SQL helpers shared by the dbt Python models (dbt models cannot import each
-other; this package is installed with the project)."""
+"""SQL text for the few statements that cannot take bound parameters (DuckDB's ATTACH,
+literals DuckDB prunes row groups by, constants of a relation's projection)."""
 
 
 def sql_literal(text) -> str:
