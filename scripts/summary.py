@@ -27,7 +27,7 @@ QUERIES = {
     "distinct feature names (last run)": """
         select count(distinct feature_name) from main.int_portfolio_features
     """,
-    "rejects (last run)": "select count(*) from main.portfolio_feature_rejects",
+    "rejects (current record)": "select count(*) from main.portfolio_feature_rejects",
 }
 
 
