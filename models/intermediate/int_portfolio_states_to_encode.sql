@@ -41,7 +41,7 @@ stored_vectors as (
         as_of_date,
         window_spec ->> 'source_fingerprint' as source_fingerprint,
         window_spec ->> 'encoder_spec_hash' as encoder_spec_hash
-    from {{ numeric }} as stored_numeric
+    from {{ numeric }}
     where
         entity_type = 'PORTFOLIO'
         and model_id = (select cards.model_id from cards)
@@ -56,7 +56,7 @@ stored_joint as (
         as_of_date,
         entity_scope ->> 'source_fingerprint' as source_fingerprint,
         entity_scope ->> 'joint_spec_hash' as joint_spec_hash
-    from {{ joint }} as stored_joint_rows
+    from {{ joint }}
     where
         model_id = (select cards.joint_model_id from cards)
         and {{ portfolio_selection(run_vars, "entity_scope ->> 'portfolio_id'") }}
@@ -69,18 +69,34 @@ recorded_without_features as (
         portfolio_id,
         as_of_date,
         source_fingerprint
-    from {{ rejects }} as stored_rejects
+    from {{ rejects }}
     where
         reason = 'no_usable_features'
         and {{ portfolio_selection(run_vars) }}
 
 ),
 
-current_states as (
+assessed as (
 
+    -- one pass over the states (the view is computed once): is what is stored current?
     select
-        states.portfolio_id,
-        states.as_of_date
+        states.*,
+        case
+            when stored_vectors.portfolio_id is not null
+                then
+                    stored_vectors.source_fingerprint = states.source_fingerprint
+                    and stored_vectors.encoder_spec_hash = cards.encoder_spec_hash
+                    and (
+                        not cards.joint_follows
+                        or (
+                            stored_joint.source_fingerprint = states.source_fingerprint
+                            and stored_joint.joint_spec_hash = cards.joint_spec_hash
+                        )
+                    )
+            else
+                recorded_without_features.portfolio_id is not null
+                and (not cards.joint_follows or stored_joint.portfolio_id is null)
+        end as is_current
     from states
     cross join cards
     left join stored_vectors
@@ -96,39 +112,18 @@ current_states as (
             states.portfolio_id = recorded_without_features.portfolio_id
             and states.as_of_date = recorded_without_features.as_of_date
             and states.source_fingerprint = recorded_without_features.source_fingerprint
-    where
-        not {{ run_vars.rebuild }}
-        and case
-            when stored_vectors.portfolio_id is not null
-                then
-                    stored_vectors.source_fingerprint = states.source_fingerprint
-                    and stored_vectors.encoder_spec_hash = cards.encoder_spec_hash
-                    and (
-                        not cards.joint_follows
-                        or (
-                            stored_joint.source_fingerprint = states.source_fingerprint
-                            and stored_joint.joint_spec_hash = cards.joint_spec_hash
-                        )
-                    )
-            else
-                recorded_without_features.portfolio_id is not null
-                and (not cards.joint_follows or stored_joint.portfolio_id is null)
-        end
 
 )
 
 select
-    row_number() over (order by states.portfolio_id, states.as_of_date) - 1 as state_idx,
-    states.report_id,
-    states.portfolio_id,
-    states.as_of_date,
-    states.risk_metrics,
-    states.exposures_by_sector,
-    states.exposures_by_factor,
-    states.created_at,
-    states.source_fingerprint
-from states
-anti join current_states
-    on
-        states.portfolio_id = current_states.portfolio_id
-        and states.as_of_date = current_states.as_of_date
+    row_number() over (order by portfolio_id, as_of_date) - 1 as state_idx,
+    report_id,
+    portfolio_id,
+    as_of_date,
+    risk_metrics,
+    exposures_by_sector,
+    exposures_by_factor,
+    created_at,
+    source_fingerprint
+from assessed
+where {{ run_vars.rebuild }} or not coalesce(is_current, false)
