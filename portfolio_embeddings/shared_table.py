@@ -90,9 +90,7 @@ def _duckdb_keyed_replace(
                 f"select distinct {_quote(key)} from {batch} "
                 f"where {_quote(key)} is not null limit {table_slice.MAX_NARROWING_VALUES + 1}"
             ).to_arrow_table()
-            one_key = {key: values[key]}
-            table_slice.collect_distinct(distinct, one_key)
-            values[key] = one_key[key]
+            table_slice.add_values(values, key, distinct.column(0))
         in_slice = _in_slice(table_slice.narrowing(values))
         matches = " and ".join(f"(incoming.{key}) = (existing.{key})" for key in keys)
         con.execute(

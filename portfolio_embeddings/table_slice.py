@@ -21,12 +21,18 @@ def start(keys: list[str], columns: list[str]) -> dict[str, set | None]:
 
 def collect_distinct(batch: pa.RecordBatch | pa.Table, values: dict[str, set | None]) -> None:
     """Add the batch's distinct values of each candidate column (None once too many)."""
-    for key, seen in list(values.items()):
-        if seen is None:
-            continue
-        seen.update(pc.unique(batch.column(key).drop_null()).to_pylist())
-        if len(seen) > MAX_NARROWING_VALUES:
-            values[key] = None
+    for key in values:
+        add_values(values, key, batch.column(key))
+
+
+def add_values(values: dict[str, set | None], key: str, column) -> None:
+    """Add a column's distinct values to those of candidate `key` (None once too many)."""
+    seen = values[key]
+    if seen is None:
+        return
+    seen.update(pc.unique(column.drop_null()).to_pylist())
+    if len(seen) > MAX_NARROWING_VALUES:
+        values[key] = None
 
 
 def narrowing(values: dict[str, set | None]) -> dict[str, list]:

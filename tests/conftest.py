@@ -49,7 +49,7 @@ class DuckDbProject:
     db_path: Path
     work_dir: Path
 
-    def dbt(self, *args: str, vars: dict | None = None, env: dict | None = None) -> DbtResult:
+    def _invocation(self, args, vars: dict | None, env: dict | None) -> tuple[list, dict]:
         command = [str(DBT), *args, "--project-dir", str(PROJECT_DIR)]
         command += ["--profiles-dir", str(PROFILES_DIR)]
         if vars is not None:
@@ -63,10 +63,22 @@ class DuckDbProject:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             **(env or {}),
         }
+        return command, run_env
+
+    def dbt(self, *args: str, vars: dict | None = None, env: dict | None = None) -> DbtResult:
+        command, run_env = self._invocation(args, vars, env)
         done = subprocess.run(
             command, cwd=PROJECT_DIR, env=run_env, capture_output=True, text=True, timeout=600
         )
         return DbtResult(done.returncode, done.stdout + done.stderr)
+
+    def start(self, *args: str, vars: dict | None = None, env: dict | None = None):
+        """dbt in the background, in a process group of its own (for os.killpg)."""
+        command, run_env = self._invocation(args, vars, env)
+        return subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=run_env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
 
     def run(self, vars: dict | None = None, *extra: str) -> DbtResult:
         return self.dbt("run", "--select", "portfolio_embeddings", *extra, vars=vars)

@@ -3,13 +3,11 @@ run has opened the file, every natural key at most once, with its old or its new
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import time
 
-from conftest import DBT, PROFILES_DIR, PROJECT_DIR, make_project
+from conftest import make_project
 
 DATES = ["2024-11-30", "2024-12-31", "2025-01-31"]
 NUMERIC_KEYS = (
@@ -23,21 +21,8 @@ JOINT_KEYS = (
 VECTORS = "select entity_id, as_of_date, vector from main.numeric_window_embeddings order by all"
 
 
-def start_rebuild(project) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PORTFOLIO_DUCKDB_PATH": str(project.db_path),
-        "DBT_TARGET_PATH": str(project.work_dir / "target"),
-        "DBT_LOG_PATH": str(project.work_dir / "logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    command = [str(DBT), "run", "--select", "portfolio_embeddings", "--vars",
-               json.dumps({"rebuild": True}), "--project-dir", str(PROJECT_DIR),
-               "--profiles-dir", str(PROFILES_DIR)]  # fmt: skip
-    return subprocess.Popen(
-        command, env=env, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+def start_rebuild(project):
+    return project.start("run", "--select", "portfolio_embeddings", vars={"rebuild": True})
 
 
 def test_a_run_killed_at_any_moment_leaves_each_key_once_with_its_old_or_new_row(tmp_path):

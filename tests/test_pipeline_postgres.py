@@ -4,7 +4,6 @@ DuckDB ATTACHes `runtime` (reads the reports) and `historical` (writes the vecto
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -217,36 +216,10 @@ def test_a_killed_run_leaves_the_table_exactly_as_it_was(pg):
 
 
 def _start_dbt(project, extra_env):
-    from conftest import DBT, PROFILES_DIR
-
-    env = {
-        **os.environ,
-        "DBT_TARGET_PATH": str(project.work_dir / "target"),
-        "DBT_LOG_PATH": str(project.work_dir / "logs"),
-        "DO_NOT_TRACK": "1",
-        **extra_env,
-    }
-    return subprocess.Popen(
-        [
-            str(DBT),
-            "run",
-            "--select",
-            "portfolio_embeddings",
-            "--target",
-            "postgres",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROFILES_DIR),
-            "--vars",
-            json.dumps(REBUILD),
-        ],
-        env=env,
-        cwd=PROJECT_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    return project.start(
+        "run", "--select", "portfolio_embeddings", "--target", "postgres",
+        vars=REBUILD, env=extra_env,
+    )  # fmt: skip
 
 
 def _wait_for(condition, timeout=90.0) -> bool:

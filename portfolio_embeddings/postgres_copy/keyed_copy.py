@@ -126,13 +126,17 @@ def _delete_tombstoned(cur, target, columns, types, keys, tombstones) -> int:
         for batch in tombstones:
             copy.write(encode_batch(batch, types))
         copy.write(TRAILER)
-    matches = [sql.SQL(f"(incoming.{key}) = (existing.{key})") for key in keys]
     cur.execute(
         sql.SQL("delete from {} as existing using {} as incoming where {}").format(
-            target, dead, sql.SQL(" and ").join(matches)
+            target, dead, sql.SQL(" and ").join(_key_matches(keys))
         )
     )
     return cur.rowcount
+
+
+def _key_matches(keys: list[str]) -> list[sql.Composable]:
+    """`(incoming.<key>) = (existing.<key>)` per key (a column or an expression on one)."""
+    return [sql.SQL(f"(incoming.{key}) = (existing.{key})") for key in keys]
 
 
 def _slice_has_rows(cur, target, narrowing: dict[str, list]) -> bool:
@@ -192,8 +196,7 @@ def _delete_superseded(target, keys: list[str], narrowing: dict[str, list]):
         sql.SQL("existing.xmin <> pg_current_xact_id()::xid"),
     ]
     where += _in_slice(narrowing, "existing") + _in_slice(narrowing, "incoming")
-    for key in keys:
-        where.append(sql.SQL(f"(incoming.{key}) = (existing.{key})"))
+    where += _key_matches(keys)
     # By ctid: the TID scan visits the heap in its order (the join's order thrashes the
     # buffer cache; docs/postgres.md).
     superseded = sql.SQL(
