@@ -7,8 +7,12 @@
     rebuild         true or false: re-encode every selected state, changed or not
     model_id        a card id (the encoder registry checks that it is known)
     joint_model_id  a joint card id (likewise)
-    limit           positive integer or null
-    portfolio_ids   list of non-empty strings, one comma-separated string, or null
+    limit           positive integer (at most 2^63 - 1) or null
+    portfolio_ids   non-empty list of non-empty strings, one comma-separated string, or
+                    null
+
+  null (the default) means "every"; an empty value ('' or []) is an error, never a
+  silent "every".
 
   The defaults are the vars of dbt_project.yml, their one home.
 
@@ -42,22 +46,22 @@
     {%- endif -%}
   {%- endfor -%}
 
-  {%- if limit is not none and limit != '' -%}
+  {%- if limit is not none -%}
     {%- set limit_text = limit | string -%}
-    {%- if limit is sameas true or limit is sameas false or not modules.re.fullmatch('[0-9]+', limit_text) or (limit_text | int) < 1 -%}
-      {{ _portfolio_var_error('limit', 'a positive integer, e.g. 100', limit) }}
+    {#- the SQL LIMIT is a BIGINT: a larger number is not a limit -#}
+    {%- if limit is sameas true or limit is sameas false or not modules.re.fullmatch('[0-9]{1,19}', limit_text)
+          or (limit_text | int) < 1 or (limit_text | int) > 9223372036854775807 -%}
+      {{ _portfolio_var_error('limit', 'a positive integer of at most 9223372036854775807, e.g. 100 (leave it out for every portfolio)', limit) }}
     {%- endif -%}
     {%- set limit = limit_text | int -%}
-  {%- else -%}
-    {%- set limit = none -%}
   {%- endif -%}
 
-  {%- if portfolio_ids is not none and portfolio_ids != '' -%}
+  {%- if portfolio_ids is not none -%}
     {%- if portfolio_ids is string -%}
       {%- set portfolio_ids = portfolio_ids.split(',') | map('trim') | list -%}
     {%- endif -%}
-    {%- if portfolio_ids is mapping or portfolio_ids is not iterable -%}
-      {{ _portfolio_var_error('portfolio_ids', 'a list of portfolio ids, e.g. [P00001, P00002], or "P00001,P00002"', portfolio_ids) }}
+    {%- if portfolio_ids is mapping or portfolio_ids is not iterable or portfolio_ids | length == 0 -%}
+      {{ _portfolio_var_error('portfolio_ids', 'a non-empty list of portfolio ids, e.g. [P00001, P00002], or "P00001,P00002" (leave it out for every portfolio)', portfolio_ids) }}
     {%- endif -%}
     {%- for pid in portfolio_ids -%}
       {%- if pid is not string or pid | trim == '' or pid | length > 64 -%}
@@ -65,8 +69,6 @@
       {%- endif -%}
     {%- endfor -%}
     {%- set portfolio_ids = portfolio_ids | list -%}
-  {%- else -%}
-    {%- set portfolio_ids = none -%}
   {%- endif -%}
 
   {{ return({'as_of': as_of, 'start_date': start_date, 'end_date': end_date,
@@ -78,12 +80,12 @@
 {#- A date var as YYYY-MM-DD text (YAML may have parsed it into a date), or none. -#}
 {% macro _portfolio_date_var(name) %}
   {%- set value = var(name) -%}
-  {%- if value is none or value == '' -%}
+  {%- if value is none -%}
     {{ return(none) }}
   {%- endif -%}
   {%- set text = value | string -%}
   {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
-    {{ _portfolio_var_error(name, 'a date YYYY-MM-DD, e.g. 2025-01-31', value) }}
+    {{ _portfolio_var_error(name, 'a date YYYY-MM-DD, e.g. 2025-01-31 (leave it out for every date)', value) }}
   {%- endif -%}
   {%- if not _is_calendar_date(text) -%}
     {{ _portfolio_var_error(name, 'a real calendar date YYYY-MM-DD, e.g. 2025-01-31', value) }}
@@ -109,7 +111,7 @@
   {%- if run_vars.portfolio_ids is not none -%}
     {%- set literals = [] -%}
     {%- for pid in run_vars.portfolio_ids -%}
-      {%- do literals.append("'" ~ pid | replace("'", "''") ~ "'") -%}
+      {%- do literals.append(sql_text_literal(pid)) -%}
     {%- endfor -%}
     {%- do predicates.append("(" ~ portfolio_id ~ ") in (" ~ literals | join(', ') ~ ")") -%}
   {%- endif -%}
@@ -139,4 +141,15 @@
 {% macro validate_portfolio_vars() %}
   {%- do portfolio_vars() -%}
   select 1
+{% endmacro %}
+
+
+{#- A SQL string literal for any text: quotes doubled, and a NUL (which cannot stand
+    inside a literal) spliced in as chr(0), so no value changes the statement. -#}
+{% macro sql_text_literal(text) %}
+  {%- set pieces = [] -%}
+  {%- for piece in (text | string).split('\x00') -%}
+    {%- do pieces.append("'" ~ piece | replace("'", "''") ~ "'") -%}
+  {%- endfor -%}
+  {{- return(pieces | join(' || chr(0) || ') if pieces | length > 1 else pieces[0]) -}}
 {% endmacro %}
