@@ -92,3 +92,47 @@
       else try_cast(cast({{ value }} as varchar) as double)
   end
 {%- endmacro %}
+
+
+{#- The JSON document itself when it is valid JSON (a JSON value, JSON text, or a map /
+    struct), else null: malformed text must not stop the parse of the others. -#}
+{% macro json_or_null(expression) %}
+  {{ return(adapter.dispatch('json_or_null', 'portfolio_embeddings')(expression)) }}
+{% endmacro %}
+
+{% macro default__json_or_null(expression) -%}
+  case when json_valid({{ expression }}) then {{ expression }} end
+{%- endmacro %}
+
+
+{#- The text of a document that is not valid JSON, cut to 200 characters for a person
+    to read in the rejects; null for valid JSON and for null. -#}
+{% macro malformed_json_text(expression) %}
+  {{ return(adapter.dispatch('malformed_json_text', 'portfolio_embeddings')(expression)) }}
+{% endmacro %}
+
+{% macro default__malformed_json_text(expression) -%}
+  case when not json_valid({{ expression }}) then left(cast({{ expression }} as varchar), 200) end
+{%- endmacro %}
+
+
+{#- Per member of a json_object_entries list, whether its key comes again later in the
+    list (the last occurrence counts, as in PostgreSQL's jsonb); null when no key
+    repeats, the common case, decided by one pass over the keys' hashes (a collision
+    only costs the exact check). -#}
+{% macro shadowed_entries(entries) %}
+  {{ return(adapter.dispatch('shadowed_entries', 'portfolio_embeddings')(entries)) }}
+{% endmacro %}
+
+{% macro default__shadowed_entries(entries) -%}
+  case
+      when len(list_distinct(list_transform({{ entries }}, entry -> hash(entry.key)))) <> len({{ entries }})
+          then list_transform(
+              generate_series(1, len({{ entries }})),
+              i -> list_position(
+                  list_reverse(list_transform({{ entries }}, entry -> entry.key)),
+                  {{ entries }}[i].key
+              ) <> len({{ entries }}) - i + 1
+          )
+  end
+{%- endmacro %}

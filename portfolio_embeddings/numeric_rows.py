@@ -67,9 +67,10 @@ def numeric_embedding_rows(
     """
     state_keys = states.query(
         "run_states",
-        "select portfolio_id, as_of_date, cast(to_json(report_id) as varchar) "
+        "select state_idx, portfolio_id, as_of_date, cast(to_json(report_id) as varchar) "
         "as report_id_json, source_fingerprint from run_states order by state_idx",
     ).to_arrow_table()
+    check_state_numbering(state_keys)
     cursor = session.cursor()  # the session's connection is busy while the rows stream
     created_at = cursor.sql("select current_timestamp").fetchone()[0]  # one per run
     encoded = encoded_chunks(
@@ -78,6 +79,24 @@ def numeric_embedding_rows(
     return pa.RecordBatchReader.from_batches(
         OUTPUT_SCHEMA, output_batches(state_keys, encoded, card, created_at)
     )
+
+
+def check_state_numbering(state_keys: pa.Table) -> None:
+    """Row i of the embedding matrix is the state with state_idx i and its vector goes
+    back to that state's key by position: anything but 0..n-1 in order, once each,
+    would put a vector under another state's key. Fail the run instead."""
+    numbers = state_keys.column("state_idx").to_numpy()
+    if not np.array_equal(numbers, np.arange(len(numbers))):
+        raise ValueError(
+            "int_portfolio_states_to_encode.state_idx is not 0..n-1, once each: "
+            "refusing to write vectors that could land under another state's key"
+        )
+    keys = state_keys.select(["portfolio_id", "as_of_date"])
+    if keys.group_by(["portfolio_id", "as_of_date"]).aggregate([]).num_rows != keys.num_rows:
+        raise ValueError(
+            "int_portfolio_states_to_encode holds a (portfolio_id, as_of_date) twice: "
+            "refusing to write two vectors under one key"
+        )
 
 
 def fetch_features(cursor, entries_sql: str, first_state: int, n_states: int) -> FeatureBatch:

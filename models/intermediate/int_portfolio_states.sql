@@ -1,8 +1,10 @@
 {#-
   The portfolio states the run considers, one per (portfolio_id, as_of_date), each with
-  its winning report: the latest created_at, ties broken by the greatest report_id.
-  The run's vars (as_of or start_date / end_date, portfolio_ids, limit) narrow the
-  states here, once, so every model downstream sees the same selection.
+  its winning report: the latest created_at, ties broken by the greatest report_id; a
+  report without created_at ranks below every dated one. Only reports without a
+  report_problem (int_portfolio_reports) compete. The run's vars (as_of or start_date
+  / end_date, portfolio_ids: in int_portfolio_reports; limit: here) narrow the states
+  once, so every model downstream sees the same selection.
   source_fingerprint is what a vector is made from (the report and its content): a
   stored row with another one is stale.
 -#}
@@ -12,18 +14,19 @@ with
 
 reports as (
 
-    select * from {{ ref('stg_portfolio_risk__reports') }}
-    where {{ portfolio_selection(run_vars) }}
+    select * from {{ ref('int_portfolio_reports') }}
+    where report_problem is null
 
 ),
 
 winners as (
 
-    -- an aggregate, not a window: the JSON payload is never sorted
+    -- an aggregate, not a window: the JSON payload is never sorted. A null created_at
+    -- would compare above every date: `created_at is not null` ranks it first.
     select
         portfolio_id,
         as_of_date,
-        arg_max(report_id, (created_at, report_id)) as report_id
+        arg_max(report_id, (created_at is not null, created_at, report_id)) as report_id
     from reports
     group by portfolio_id, as_of_date
 
@@ -63,7 +66,7 @@ select
     md5(concat_ws(
         chr(30),
         reports.report_id,
-        cast(reports.created_at as varchar),
+        coalesce(cast(reports.created_at as varchar), chr(31)),
         coalesce(cast(reports.risk_metrics as varchar), chr(31)),
         coalesce(cast(reports.exposures_by_sector as varchar), chr(31)),
         coalesce(cast(reports.exposures_by_factor as varchar), chr(31))

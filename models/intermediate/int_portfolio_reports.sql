@@ -1,0 +1,64 @@
+{#-
+  Every report of the run's dates and portfolio_ids (limit narrows states, later),
+  with report_problem when it cannot stand for a portfolio state (null otherwise):
+    invalid_portfolio_id  null, empty or whitespace-only, longer than the platform's
+                          64 characters, or holding a NUL (PostgreSQL text cannot)
+    missing_as_of_date    null as_of_date
+    missing_report_id     null report_id
+    duplicate_report_id   a report_id that more than one selected row carries
+  A report with a problem never decides a state: the state is decided among the rest
+  (int_portfolio_states), and portfolio_feature_rejects records the report.
+  report_fingerprint identifies the row by its key columns, so that a reject recorded
+  once is kept, not found again, while the row stays as it is.
+-#}
+{%- set run_vars = portfolio_vars() -%}
+
+with
+
+reports as (
+
+    select * from {{ ref('stg_portfolio_risk__reports') }}
+    where {{ portfolio_selection(run_vars) }}
+
+),
+
+repeated_report_ids as (
+
+    -- only the ids are read: cheap beside the JSON payload
+    select report_id
+    from reports
+    where report_id is not null
+    group by report_id
+    having count(*) > 1
+
+)
+
+select
+    reports.report_id,
+    reports.portfolio_id,
+    reports.as_of_date,
+    reports.risk_metrics,
+    reports.exposures_by_sector,
+    reports.exposures_by_factor,
+    reports.created_at,
+    case
+        when
+            reports.portfolio_id is null
+            or trim(reports.portfolio_id, e' \t\n\r\x0b\x0c') = ''
+            or length(reports.portfolio_id) > 64
+            or contains(reports.portfolio_id, chr(0))
+            then 'invalid_portfolio_id'
+        when reports.as_of_date is null then 'missing_as_of_date'
+        when reports.report_id is null then 'missing_report_id'
+        when repeated_report_ids.report_id is not null then 'duplicate_report_id'
+    end as report_problem,
+    md5(concat_ws(
+        chr(30),
+        coalesce(reports.report_id, chr(31)),
+        coalesce(reports.portfolio_id, chr(31)),
+        coalesce(cast(reports.as_of_date as varchar), chr(31)),
+        coalesce(cast(reports.created_at as varchar), chr(31))
+    )) as report_fingerprint
+from reports
+left join repeated_report_ids
+    on reports.report_id = repeated_report_ids.report_id
