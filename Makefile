@@ -1,5 +1,5 @@
 # portfolio-embeddings: the two commands a user needs.
-#   make run    venv + pinned installs, demo data if absent, the pipeline, a summary
+#   make run    venv + pinned installs, demo data if absent (demo file only), the pipeline, a summary
 #   make test   venv + pinned installs, then every test (lint, pytest, dbt build)
 # Both set themselves up on a fresh machine; nothing is installed by hand.
 
@@ -7,7 +7,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PORTFOLIO_DUCKDB_PATH ?= portfolio_embeddings.duckdb
+# The demo file: `make run` fills it with demo reports when it has none. Any other file
+# must exist already (a typo must not become a new file full of demo data).
+DEMO_DUCKDB_PATH := portfolio_embeddings.duckdb
+PORTFOLIO_DUCKDB_PATH ?= $(DEMO_DUCKDB_PATH)
 DBT_VARS ?= {}
 
 # dbt must never phone home from a machine without internet.
@@ -36,10 +39,19 @@ profiles: profiles.yml
 profiles.yml:
 	cp -n profiles.example.yml profiles.yml
 
+# An explicit request: demo reports into PORTFOLIO_DUCKDB_PATH (a table that exists is
+# never touched).
 demo-data: venv
 	$(BIN)/python scripts/demo_data.py --db $(PORTFOLIO_DUCKDB_PATH)
 
-run: venv profiles demo-data
+run: venv profiles
+ifeq ($(PORTFOLIO_DUCKDB_PATH),$(DEMO_DUCKDB_PATH))
+	$(BIN)/python scripts/demo_data.py --db $(PORTFOLIO_DUCKDB_PATH)
+else
+	@test -f "$(PORTFOLIO_DUCKDB_PATH)" || { \
+	  echo "make run: $(PORTFOLIO_DUCKDB_PATH) does not exist. Set PORTFOLIO_DUCKDB_PATH to the DuckDB file that holds main.portfolio_risk_reports, leave it out to run the demo, or create demo data there with: make demo-data PORTFOLIO_DUCKDB_PATH=$(PORTFOLIO_DUCKDB_PATH)" >&2; \
+	  exit 2; }
+endif
 	$(BIN)/dbt run --select portfolio_embeddings --vars '$(DBT_VARS)'
 	$(BIN)/python scripts/summary.py --db $(PORTFOLIO_DUCKDB_PATH)
 

@@ -4,6 +4,7 @@ rejects. Used by `make run`; safe on a file that another process does not hold."
 from __future__ import annotations
 
 import argparse
+import os
 
 import duckdb
 
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="the DuckDB file dbt wrote to")
     args = parser.parse_args()
     with duckdb.connect(args.db, read_only=True) as con:
-        print(f"Summary of {args.db}:")
+        print(f"Summary of {os.path.abspath(args.db)} (the file dbt read and wrote):")
         for label, sql in QUERIES.items():
             print(f"  {label:<36} {con.sql(sql).fetchone()[0]}")
         reasons = con.sql(
