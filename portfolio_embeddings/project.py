@@ -24,11 +24,16 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[1]  # the checkout, for an editable install
+PROJECT_NAME = "portfolio_embeddings"
 SOURCE = "portfolio_risk"  # the sources YAML's name for the platform's tables
-MODELS = ("numeric_window_embeddings", "joint_embeddings")
+MODELS = ("numeric_window_embeddings", "joint_embeddings", "portfolio_feature_rejects",
+          "int_portfolio_states", "int_portfolio_states_to_encode")  # fmt: skip
 SOURCE_TABLES = ("portfolio_risk_reports",)
-MEMO_VERSION = 1
+# The model whose compiled SQL `explain` reuses (the pipeline's one JSON classification).
+ENTRIES_MODEL = "int_portfolio_feature_entries"
+ENTRIES_INPUT = "int_portfolio_states_to_encode"
+MEMO_VERSION = 2
 
 _ENV_VAR_CALL = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
 _ENV_PREFIXES = ("PORTFOLIO_", "DBT_")
@@ -67,6 +72,39 @@ class Locations:
     attachments: dict[str, Attachment]
     config: dict
     relations: dict[str, Relation]
+    entries_sql: str  # ENTRIES_MODEL compiled; it reads ENTRIES_INPUT's relation_name
+
+
+def find_project_dir(explicit: str | Path | None = None) -> Path:
+    """The dbt project the commands work on, from any current folder: `explicit`
+    (--project-dir), else $PORTFOLIO_PROJECT_DIR, else the checkout this package was
+    installed from (editable install), else the current folder or one above it."""
+    given = explicit or os.environ.get("PORTFOLIO_PROJECT_DIR")
+    if given:
+        candidates = [Path(given).expanduser()]
+    else:
+        here = Path.cwd()
+        candidates = [PROJECT_DIR, here, *here.parents]
+    for folder in candidates:
+        if _is_this_project(folder):
+            return folder.resolve()
+    if given:
+        raise ProjectError(f"{given} is not the {PROJECT_NAME} dbt project (no dbt_project.yml "
+                           f"named {PROJECT_NAME!r} there)")  # fmt: skip
+    raise ProjectError(
+        f"cannot find the {PROJECT_NAME} dbt project: pass --project-dir or set "
+        "PORTFOLIO_PROJECT_DIR to the folder that holds its dbt_project.yml"
+    )
+
+
+def _is_this_project(folder: Path) -> bool:
+    import yaml
+
+    try:
+        config = yaml.safe_load((folder / "dbt_project.yml").read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(config, dict) and config.get("name") == PROJECT_NAME
 
 
 def project_vars(project_dir: Path = PROJECT_DIR) -> dict:
@@ -166,6 +204,15 @@ def _ask_dbt(target: str, target_path: Path, project_dir: Path) -> tuple[Locatio
         raise ProjectError(f"dbt cannot read the project for target {target!r}: "
                            f"{_one_line(parsed.exception)}")  # fmt: skip
     manifest = parsed.result
+    compiled = dbtRunner(manifest=manifest).invoke(
+        ["compile", "--select", ENTRIES_MODEL, "--project-dir", str(project_dir),
+         "--profiles-dir", str(profiles), "--target", target, "--target-path",
+         str(target_path), "--no-populate-cache", "--log-level", "none", "--no-write-json"]
+    )  # fmt: skip
+    if not compiled.success:
+        raise ProjectError(f"dbt cannot compile {ENTRIES_MODEL} for target {target!r}: "
+                           f"{_one_line(compiled.exception)}")  # fmt: skip
+    entries_sql = compiled.result.results[0].node.compiled_code
     try:
         renderer = ProfileRenderer({})
         profile_name = renderer.render_value(load_raw_project(str(project_dir))["profile"])
@@ -206,6 +253,7 @@ def _ask_dbt(target: str, target_path: Path, project_dir: Path) -> tuple[Locatio
         attachments=attachments,
         config=config,
         relations=relations,
+        entries_sql=entries_sql,
     )
     folders = sorted({
         str(source_file.path.searched_path)
@@ -262,4 +310,5 @@ def _decode(data: dict) -> Locations:
         },
         config=data["config"],
         relations={name: Relation(**rel) for name, rel in data["relations"].items()},
+        entries_sql=data["entries_sql"],
     )

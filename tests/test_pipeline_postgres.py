@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -303,37 +302,6 @@ def test_credentials_never_reach_logs_or_artifacts(pg):
         if path.is_file() and path.suffix != ".duckdb" and pg.password.encode() in path.read_bytes()
     ]
     assert leaks == []
-
-
-def test_cli_reads_the_historical_database(pg):
-    from test_cli import BIN
-
-    project = pg_project(pg, "cli")
-    assert run_pg(pg, project, "run", "--select", "portfolio_embeddings").ok
-    env = {
-        **os.environ,
-        "HISTORICAL_DATABASE_URL": pg.url("historical"),
-        "RUNTIME_DATABASE_URL": pg.url("runtime"),
-        "PORTFOLIO_VECTOR_CACHE": str(project.work_dir / "vector-cache"),
-    }
-
-    def cli(*args):
-        return subprocess.run(
-            [str(BIN / "portfolio-embeddings"), *args, "--target", "postgres"],
-            env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-
-    shown = cli("show", "--as-of", "2025-01-31", "--portfolio-id", "P00002")
-    assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.splitlines()[1].startswith("2025-01-31,P00002,num-portfolio-core-v1,384,")
-    near = cli("neighbors", "--portfolio-id", "P00002", "--as-of", "2025-01-31", "--k", "3")
-    assert near.returncode == 0, near.stderr
-    lines = near.stdout.splitlines()
-    assert len(lines) == 4 and lines[1].startswith("1.000000,0.000000,P00002,2025-01-31")
-    out = project.work_dir / "map.png"
-    drawn = cli("map", "--as-of", "2025-01-31", "--highlight", "P00002", "--out", str(out))
-    assert drawn.returncode == 0, drawn.stderr
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 JOINT_ROWS = "select * from joint_embeddings order by joint_id"

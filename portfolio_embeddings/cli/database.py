@@ -9,7 +9,7 @@ import duckdb
 
 from portfolio_embeddings.cli.options import UsageError
 from portfolio_embeddings.credentials import passwords_in, without_password
-from portfolio_embeddings.project import locate
+from portfolio_embeddings.project import SOURCE_TABLES, locate
 from portfolio_embeddings.sql import sql_literal
 
 
@@ -17,15 +17,43 @@ class Tables:
     """`tables.name("numeric_window_embeddings")` is the qualified name to query on
     `tables.con`; the database that holds it is attached (read-only) on first use."""
 
-    def __init__(self, target: str):
-        self.locations = locate(target)
+    def __init__(self, target: str, project_dir: Path):
+        self.locations = locate(target, project_dir)
         self.con = duckdb.connect(config=self.locations.config)
         self._attached: dict[str, str] = {}
+        self._checked: set[str] = set()
+
+    def close(self) -> None:
+        """Let go of every database (a dbt run may then open them for writing)."""
+        self.con.close()
 
     def name(self, table: str) -> str:
+        """The table's qualified name; a UsageError when the table is not there yet."""
         relation = self.locations.relations[table]
-        self._attach(relation.database)
-        return relation.relation_name
+        if self.exists(table):
+            return relation.relation_name
+        if table in SOURCE_TABLES:
+            raise UsageError(
+                f"no source table {relation.relation_name} for target "
+                f"{self.locations.target!r}: load the reports there (make run creates demo "
+                "reports), or point PORTFOLIO_DUCKDB_PATH at a file that has them"
+            )
+        raise UsageError(
+            f"no table {relation.relation_name} for target {self.locations.target!r} "
+            "yet: run the pipeline first (portfolio-embeddings backfill, or make run)"
+        )
+
+    def exists(self, table: str) -> bool:
+        """Whether the table (or view) is there; its database is attached on first use."""
+        if table not in self._checked:
+            relation = self.locations.relations[table]
+            self._attach(relation.database)
+            try:  # a lookup of this one name: information_schema would list every table
+                self.con.execute(f"select 1 from {relation.relation_name} limit 0")
+            except duckdb.CatalogException:
+                return False
+            self._checked.add(table)
+        return True
 
     def location(self, table: str) -> str:
         """Where the table's database lives: a file path, or a URL without password."""
