@@ -12,7 +12,10 @@ transform from `TRANSFORMS`; a card naming anything else fails when it is built:
 
     >>> from python_encoders import ENCODERS, MODEL_CARDS, TRANSFORMS
     >>> [(c.kind in ENCODERS, c.transform in TRANSFORMS) for c in MODEL_CARDS.values()]
-    [(True, True), (True, True)]
+    [(True, True), (True, True), (True, True)]
+
+A scaled card (``num-portfolio-core-v2``) also carries per-feature scales, data read
+from ``card_data/`` (`python_encoders.scales`).
 
 No dbt, pandas or pyarrow here: the dbt Python model is a thin caller, and the same
 code runs wherever numpy does.

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from types import MappingProxyType
 
 from .projection import ENCODERS
+from .scales import CARD_DATA_DIR, Scales, load_scales
 from .transforms import TRANSFORMS
 
 # The kinds a card may name: the keys of the one registry, projection.ENCODERS.
@@ -29,6 +30,19 @@ _CARDS_DATA: dict[str, dict] = {
         "description": (
             "Keyed deterministic linear projection: sum of signed_log1p(value) * w(name), "
             "w(name) = +-1/sqrt(384) from SHA-256 of (seed, feature name)."
+        ),
+    },
+    "num-portfolio-core-v2": {
+        "kind": "keyed_projection",
+        "dim": 384,
+        "seed": 20250131,
+        "transform": "signed_log1p",
+        # a file under card_data/, read into the card's Scales (part of the spec hash)
+        "scales": "num-portfolio-core-v2.scales.json",
+        "description": (
+            "Keyed deterministic linear projection of scaled values: sum of "
+            "signed_log1p(value) / s(name) * w(name), w as in v1, s(name) a robust spread of "
+            "the feature's transformed values (fit-scales), no centering."
         ),
     },
     "num-portfolio-pad-v0": {
@@ -86,12 +100,15 @@ class ModelCard:
         The value transform, a key of `TRANSFORMS`.
     description : str, default=""
         Free text; not part of the spec hash.
+    scales : Scales or None, default=None
+        Per-feature divisors of the transformed values (``keyed_projection`` only):
+        ``t(value) / s(name)``. None for an unscaled card such as v1.
 
     Raises
     ------
     ValueError
         If `kind` or `transform` is not in its registry (the message names the card and
-        the known ones), or `dim` is not positive.
+        the known ones), `dim` is not positive, or a card of another kind has scales.
 
     See Also
     --------
@@ -104,7 +121,7 @@ class ModelCard:
     >>> core.kind, core.dim, core.transform
     ('keyed_projection', 384, 'signed_log1p')
     >>> fields = core.as_dict_without_hash()
-    >>> ModelCard(**{**fields, "model_id": "num-portfolio-core-v2", "dim": 128}).dim
+    >>> ModelCard(**{**fields, "model_id": "num-portfolio-core-v9", "dim": 128}).dim
     128
     >>> ModelCard(**{**fields, "model_id": "x", "transform": "log1p"})
     Traceback (most recent call last):
@@ -118,6 +135,7 @@ class ModelCard:
     seed: int
     transform: str
     description: str = ""
+    scales: Scales | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ENCODERS:
@@ -126,12 +144,16 @@ class ModelCard:
             raise ValueError(_unknown(self.model_id, "transform", self.transform, TRANSFORMS))
         if self.dim <= 0:
             raise ValueError(f"card {self.model_id!r}: dim must be positive")
+        if self.scales is not None and self.kind != "keyed_projection":
+            raise ValueError(f"card {self.model_id!r}: only keyed_projection takes scales")
 
     @property
     def spec_hash(self) -> str:
         """SHA-256 (hex) of the fields that decide the bytes, as canonical JSON.
 
-        Every field but `description`, as JSON with sorted keys and no spaces.
+        Every field but `description`, as JSON with sorted keys and no spaces; `scales`
+        only when the card has them (``{"default": s, "by_name": {...}}``), so an
+        unscaled card's hash is what it was before scales existed.
 
         Examples
         --------
@@ -145,7 +167,11 @@ class ModelCard:
         >>> ModelCard(**{**fields, "seed": 1}).spec_hash == core.spec_hash
         False
         """
-        spec = {k: v for k, v in asdict(self).items() if k != "description"}
+        spec = {k: v for k, v in self.as_dict_without_hash().items() if k != "description"}
+        if self.scales is None:
+            del spec["scales"]
+        else:
+            spec["scales"] = self.scales.as_spec()
         canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -155,7 +181,8 @@ class ModelCard:
         Returns
         -------
         dict
-            ``model_id, kind, dim, seed, transform, description`` and ``spec_hash``.
+            ``model_id, kind, dim, seed, transform, description, scales`` (None, or
+            ``{"default": s, "by_name": {...}}``) and ``spec_hash``.
 
         Examples
         --------
@@ -164,7 +191,8 @@ class ModelCard:
         >>> card["kind"], card["transform"], len(card["spec_hash"])
         ('pad_to_dim', 'identity', 64)
         """
-        return {**asdict(self), "spec_hash": self.spec_hash}
+        scales = None if self.scales is None else self.scales.as_spec()
+        return {**asdict(self), "scales": scales, "spec_hash": self.spec_hash}
 
     def as_dict_without_hash(self) -> dict:
         """The constructor's fields, e.g. to derive a new card: ``ModelCard(**{...})``.
@@ -172,7 +200,8 @@ class ModelCard:
         Returns
         -------
         dict
-            ``model_id, kind, dim, seed, transform, description``.
+            ``model_id, kind, dim, seed, transform, description, scales`` (a `Scales`
+            or None).
 
         Examples
         --------
@@ -181,12 +210,19 @@ class ModelCard:
         >>> ModelCard(**core.as_dict_without_hash()) == core
         True
         """
-        return asdict(self)
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def _card(model_id: str, declared: dict) -> ModelCard:
+    """A declared card; a ``scales`` file name is read from card_data/."""
+    if isinstance(declared.get("scales"), str):
+        declared = {**declared, "scales": load_scales(CARD_DATA_DIR / declared["scales"])}
+    return ModelCard(model_id=model_id, **declared)
 
 
 # The declared cards, read-only: model_id -> ModelCard.
 MODEL_CARDS: Mapping[str, ModelCard] = MappingProxyType(
-    {model_id: ModelCard(model_id=model_id, **fields) for model_id, fields in _CARDS_DATA.items()}
+    {model_id: _card(model_id, fields) for model_id, fields in _CARDS_DATA.items()}
 )
 
 
@@ -202,7 +238,7 @@ def known_model_ids() -> tuple[str, ...]:
     --------
     >>> from python_encoders import known_model_ids
     >>> known_model_ids()
-    ('num-portfolio-core-v1', 'num-portfolio-pad-v0')
+    ('num-portfolio-core-v1', 'num-portfolio-core-v2', 'num-portfolio-pad-v0')
     """
     return tuple(sorted(MODEL_CARDS))
 
@@ -232,8 +268,8 @@ def get_card(model_id: str) -> ModelCard:
     >>> try:
     ...     get_card("v9")
     ... except KeyError as err:
-    ...     print(err)
-    unknown model_id 'v9'; known model_ids: num-portfolio-core-v1, num-portfolio-pad-v0
+    ...     print(err)  # doctest: +ELLIPSIS
+    unknown model_id 'v9'; known model_ids: num-portfolio-core-v1, num-portfolio-core-v2, ...
     """
     try:
         return MODEL_CARDS[model_id]

@@ -10,6 +10,9 @@ keyed_projection (num-portfolio-core-v1)
       - a new feature name anywhere changes no existing vector (no shared vocabulary);
       - the directions cannot change with a numpy release;
       - distances between states are approximately preserved (Johnson-Lindenstrauss).
+    A scaled card (num-portfolio-core-v2) projects t(value) / s(name) instead, with s
+    its per-feature scales (python_encoders.scales): each direction is divided by its
+    name's scale, so the encoder stays linear and a missing key still has no term.
     Accumulation is in float64 and the result is cast once to float32: summation-order
     differences (BLAS, chunking) stay far below float32 resolution.
 
@@ -271,6 +274,8 @@ def _keyed_projection(
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     transform = TRANSFORMS[card.transform]
     directions = feature_directions(card, batch.names)  # (V, dim) float64
+    if card.scales is not None:
+        directions /= card.scales.of(batch.names)[:, None]  # t / s(name) * w(name)
     n_names = len(batch.names)
     # One float64 Z buffer for all chunks: a fresh one would be page-faulted in each time.
     z = np.empty((min(chunk_rows, batch.n_rows), card.dim), dtype=np.float64)
@@ -383,17 +388,19 @@ def reference_encode_one(card: ModelCard, features: Mapping[str, float]) -> np.n
     >>> from python_encoders import FeatureBatch, encode, get_card, reference_encode_one
     >>> features = {"risk_metrics:beta": 1.1, "sector:Energy": 0.25, "factor:value": -0.7}
     >>> batch = FeatureBatch.from_records(1, [0, 0, 0], list(features), list(features.values()))
-    >>> for model_id in ("num-portfolio-core-v1", "num-portfolio-pad-v0"):
+    >>> for model_id in ("num-portfolio-core-v1", "num-portfolio-core-v2", "num-portfolio-pad-v0"):
     ...     card = get_card(model_id)
     ...     print(model_id, np.allclose(reference_encode_one(card, features), encode(card, batch)))
     num-portfolio-core-v1 True
+    num-portfolio-core-v2 True
     num-portfolio-pad-v0 True
     """
     transform = TRANSFORMS[card.transform]
     if card.kind == "keyed_projection":
         z = np.zeros(card.dim, dtype=np.float64)
         for name, value in features.items():
-            z += transform(np.float64(value)) * feature_directions(card, [name])[0]
+            scale = 1.0 if card.scales is None else card.scales.of([name])[0]
+            z += transform(np.float64(value)) / scale * feature_directions(card, [name])[0]
         return z.astype("<f4")
     if card.kind == "pad_to_dim":
         values = []

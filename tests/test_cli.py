@@ -75,7 +75,14 @@ def test_every_option_of_every_command_has_a_sentence_and_every_command_examples
 
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    assert set(subparsers.choices) == {"backfill", "neighbors", "explain", "show", "map"}
+    assert set(subparsers.choices) == {
+        "backfill",
+        "neighbors",
+        "explain",
+        "show",
+        "map",
+        "fit-scales",
+    }
     assert len(subparsers.choices) == len(COMMANDS)
     for name, sub in subparsers.choices.items():
         assert sub.epilog.startswith("examples:\n  "), name

@@ -156,8 +156,12 @@ def test_spec_hash_is_pinned_and_tracks_every_field():
     assert described.spec_hash == CORE.spec_hash
 
 
-def test_cards_are_the_two_declared_ones():
-    assert known_model_ids() == ("num-portfolio-core-v1", "num-portfolio-pad-v0")
+def test_cards_are_the_declared_ones():
+    assert known_model_ids() == (
+        "num-portfolio-core-v1",
+        "num-portfolio-core-v2",
+        "num-portfolio-pad-v0",
+    )
     assert set(MODEL_CARDS) == set(known_model_ids())
     assert (CORE.kind, CORE.dim, CORE.seed, CORE.transform) == (
         "keyed_projection",
@@ -174,7 +178,7 @@ def test_unknown_model_id_lists_known_ones():
         get_card("num-portfolio-core-v9")
     assert str(err.value) == (
         "unknown model_id 'num-portfolio-core-v9'; "
-        "known model_ids: num-portfolio-core-v1, num-portfolio-pad-v0"
+        "known model_ids: num-portfolio-core-v1, num-portfolio-core-v2, num-portfolio-pad-v0"
     )
     assert isinstance(err.value, KeyError) and isinstance(err.value, ValueError)
 

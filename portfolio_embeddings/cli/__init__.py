@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 
-from portfolio_embeddings.cli import backfill, explain, neighbors, options, show
+from portfolio_embeddings.cli import backfill, explain, fit_scales, neighbors, options, show
 from portfolio_embeddings.cli import map as portfolio_map
 
 # The subcommands, in --help order: each module has add_parser(subparsers).
-COMMANDS = [backfill, neighbors, explain, show, portfolio_map]
+COMMANDS = [backfill, neighbors, explain, show, portfolio_map, fit_scales]
 
 
 def build_parser() -> options.Parser:
