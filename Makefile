@@ -44,6 +44,7 @@ profiles.yml:
 demo-data: venv
 	$(BIN)/python scripts/demo_data.py --db $(PORTFOLIO_DUCKDB_PATH)
 
+# dbt seed loads seeds/reference_states.csv (the references the distances use).
 run: venv profiles
 ifeq ($(PORTFOLIO_DUCKDB_PATH),$(DEMO_DUCKDB_PATH))
 	$(BIN)/python scripts/demo_data.py --db $(PORTFOLIO_DUCKDB_PATH)
@@ -52,6 +53,7 @@ else
 	  echo "make run: $(PORTFOLIO_DUCKDB_PATH) does not exist. Set PORTFOLIO_DUCKDB_PATH to the DuckDB file that holds main.portfolio_risk_reports, leave it out to run the demo, or create demo data there with: make demo-data PORTFOLIO_DUCKDB_PATH=$(PORTFOLIO_DUCKDB_PATH)" >&2; \
 	  exit 2; }
 endif
+	$(BIN)/dbt seed --select reference_states --vars '$(DBT_VARS)'
 	$(BIN)/dbt run --select portfolio_embeddings --vars '$(DBT_VARS)'
 	$(BIN)/python scripts/summary.py --db $(PORTFOLIO_DUCKDB_PATH)
 

@@ -28,12 +28,13 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]  # the checkout, for an editab
 PROJECT_NAME = "portfolio_embeddings"
 SOURCE = "portfolio_risk"  # the sources YAML's name for the platform's tables
 MODELS = ("numeric_window_embeddings", "joint_embeddings", "portfolio_feature_rejects",
-          "int_portfolio_states", "int_portfolio_states_to_encode")  # fmt: skip
+          "int_portfolio_states", "int_portfolio_states_to_encode",
+          "portfolio_reference_prototypes", "portfolio_reference_distances")  # fmt: skip
 SOURCE_TABLES = ("portfolio_risk_reports",)
 # The model whose compiled SQL `explain` reuses (the pipeline's one JSON classification).
 ENTRIES_MODEL = "int_portfolio_feature_entries"
 ENTRIES_INPUT = "int_portfolio_states_to_encode"
-MEMO_VERSION = 2
+MEMO_VERSION = 3  # 3: the reference tables are located too
 
 _ENV_VAR_CALL = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
 _ENV_PREFIXES = ("PORTFOLIO_", "DBT_")

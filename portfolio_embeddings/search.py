@@ -120,7 +120,10 @@ def nearest(
         row_norms = np.sqrt(np.einsum("ij,ij->i", candidates, candidates, dtype=np.float64))
     else:
         row_norms = norms[rows]
-    cosine = (candidates @ query) / np.maximum(row_norms * np.linalg.norm(query), 1e-30)
+    # einsum, not BLAS: a row's dot product must not depend on where the row sits (BLAS
+    # kernels round a tail row differently), or equal vectors would not tie
+    dots = np.einsum("ij,j->i", candidates, query, dtype=np.float64)
+    cosine = dots / np.maximum(row_norms * np.linalg.norm(query), 1e-30)
     k = min(k, len(cosine))
     if k == 0:
         return rows[:0], cosine[:0], cosine[:0]

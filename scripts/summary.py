@@ -1,5 +1,6 @@
 """Print what the last `dbt run` left in a DuckDB file: portfolios, dates, features,
-rejects. Used by `make run`; safe on a file that another process does not hold."""
+rejects, and the states closest to each reference. Used by `make run`; safe on a file
+that another process does not hold."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import argparse
 import os
 
 import duckdb
+
+from portfolio_embeddings.project import project_vars
 
 QUERIES = {
     "portfolio vectors": """
@@ -45,6 +48,42 @@ def main() -> None:
         ).fetchall()
         for reason, count in reasons:
             print(f"    reject reason {reason:<22} {count}")
+        print_closest_states(con)
+
+
+# Per reference that lists states: its last listed date, and on that date the closest
+# states, the listed ones marked with "*" (a state close to a reference it is not in is
+# what the reference is for).
+CLOSEST = """
+with listed as (
+    select reference_label, portfolio_id, as_of_date from main.reference_states
+    where as_of_date is not null
+)
+select
+    distances.reference_label, distances.as_of_date, distances.distance_rank,
+    distances.portfolio_id, distances.euclidean_distance,
+    (distances.reference_label, distances.portfolio_id, distances.as_of_date)
+        in (select (reference_label, portfolio_id, as_of_date) from listed) as is_listed
+from main.portfolio_reference_distances as distances
+inner join (
+    select reference_label, max(as_of_date) as as_of_date from listed group by 1
+) as last_listed using (reference_label, as_of_date)
+where distances.model_id = ? and distances.distance_rank <= ?
+order by distances.reference_label, distances.distance_rank
+"""
+
+
+def print_closest_states(con, k: int = 10) -> None:
+    tables = {name for (name,) in con.sql("select table_name from duckdb_tables()").fetchall()}
+    if not {"reference_states", "portfolio_reference_distances"} <= tables:
+        print("  (no reference states: `dbt seed`, then `dbt run`)")
+        return
+    rows = con.execute(CLOSEST, [project_vars()["model_id"], k]).fetchall()
+    for label in dict.fromkeys(row[0] for row in rows):
+        picked = [row for row in rows if row[0] == label]
+        print(f"  closest to reference {label} on {picked[0][1]} (* = listed in it):")
+        for _, _, rank, pid, distance, listed in picked:
+            print(f"    {rank:>3}. {pid}{'*' if listed else ' '} distance {distance:.3f}")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ def test_every_option_of_every_command_has_a_sentence_and_every_command_examples
         "explain",
         "show",
         "map",
+        "distances",
         "fit-scales",
     }
     assert len(subparsers.choices) == len(COMMANDS)

@@ -26,10 +26,12 @@ PACKAGE = "portfolio_embeddings"
 DBT = Path(sys.executable).with_name("dbt")
 
 GENERIC_TESTS = (
+    "at_most",
     "byte_length",
     "column_types",
     "float32_vector_is_finite",
     "is_json_object",
+    "no_jump",
     "one_value_per_group",
     "unique_combination_of_columns",
 )

@@ -23,7 +23,7 @@ def project_copy(tmp_path, monkeypatch):
     copy = tmp_path / "project"
     copy.mkdir()
     shutil.copy(PROJECT_DIR / "dbt_project.yml", copy)
-    for folder in ("models", "macros"):
+    for folder in ("models", "macros", "seeds"):
         shutil.copytree(PROJECT_DIR / folder, copy / folder)
     for name in [n for n in os.environ if n.startswith(("PORTFOLIO_", "DBT_"))]:
         monkeypatch.delenv(name)

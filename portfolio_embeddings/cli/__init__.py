@@ -5,6 +5,7 @@
     portfolio-embeddings explain --portfolio-id P00001 --as-of 2025-01-31 --other P00002
     portfolio-embeddings show --as-of 2025-01-31 [--portfolio-id P ...] [--limit N]
     portfolio-embeddings map --as-of 2025-01-31 [--highlight P00001] [--out map.png]
+    portfolio-embeddings distances --as-of 2024-10-31 [--reference LABEL] [--k 10]
 
 `backfill_numeric_portfolio_embeddings` is `portfolio-embeddings backfill`, with the old
 script's flags. Every subcommand works from any folder: it finds the dbt project
@@ -18,11 +19,19 @@ from __future__ import annotations
 
 import argparse
 
-from portfolio_embeddings.cli import backfill, explain, fit_scales, neighbors, options, show
+from portfolio_embeddings.cli import (
+    backfill,
+    distances,
+    explain,
+    fit_scales,
+    neighbors,
+    options,
+    show,
+)
 from portfolio_embeddings.cli import map as portfolio_map
 
 # The subcommands, in --help order: each module has add_parser(subparsers).
-COMMANDS = [backfill, neighbors, explain, show, portfolio_map, fit_scales]
+COMMANDS = [backfill, neighbors, explain, show, portfolio_map, distances, fit_scales]
 
 
 def build_parser() -> options.Parser:

@@ -23,6 +23,7 @@ _EMPTY = pa.scalar(b"", pa.binary())
 _PG_EPOCH_DAYS = 10_957
 _PG_EPOCH_MICROS = _PG_EPOCH_DAYS * 86_400 * 1_000_000
 _INTEGERS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8"}
+_FLOATS = {"real": ">f4", "double precision": ">f8"}
 _TEXTUAL = ("text", "json", "bytea", "character varying", "character", "varchar")
 
 Piece = pa.Array | pa.Scalar  # one part of every row's bytes (a scalar: the same in all)
@@ -75,6 +76,8 @@ def field_pieces(column: pa.Array, pg_type: str) -> list[Piece]:
         pieces = _fixed_width(pc.fill_null(micros, 0).to_numpy() - _PG_EPOCH_MICROS, ">i8")
     elif pg_type in _INTEGERS:
         pieces = _fixed_width(pc.fill_null(column, 0).to_numpy(), _INTEGERS[pg_type])
+    elif pg_type in _FLOATS:
+        pieces = _fixed_width(pc.fill_null(column, 0).to_numpy(), _FLOATS[pg_type])
     else:
         raise TypeError(f"no binary COPY encoding for PostgreSQL type {pg_type!r}")
     if column.null_count == 0:
