@@ -22,10 +22,12 @@ def test_map_colours_by_style_marks_prototypes_and_names_outliers(tmp_path):
     assert "coloured by style" in done.stdout and "reference prototypes: none" in done.stdout
     # P00007's report holds 1e308 on the last date: far outside, named, not drawn
     assert "outliers not drawn: P00007" in done.stdout
-    # the prototypes table as the reference models write it: label, model, states, vector
+    # prototypes as the reference models write them (the run made the table, empty: the
+    # test's demo has no seeded references): label, model, states, vector
     project.execute(
         """
-        create table main.portfolio_reference_prototypes as
+        insert into main.portfolio_reference_prototypes
+            (reference_label, model_id, n_states, vector)
         select 'demo_stress' as reference_label, model_id, 3 as n_states, vector
         from main.numeric_window_embeddings
         where entity_id = 'P00005' and as_of_date = '2024-12-31'
