@@ -92,3 +92,132 @@
       else try_cast(cast({{ value }} as varchar) as double)
   end
 {%- endmacro %}
+
+
+{#- Spark (dbt-spark, Databricks): JSON is parsed once into a VARIANT (parse_json), which
+    keeps each member's JSON type; from_json(..., 'map<string,string>') would unquote a
+    string "1.5" into a usable number. A member's type is the head of its
+    schema_of_variant (OBJECT<...>, ARRAY<...>, STRING, BOOLEAN, BIGINT, DECIMAL(p,s),
+    DOUBLE, VOID for a JSON null). Malformed text and a key given twice make parse_json
+    fail the model, as DuckDB's parser fails it today (docs/spark.md). -#}
+{% macro spark__json_type_of(expression) -%}
+  case {{ portfolio_embeddings.spark_variant_kind('try_parse_json(cast(' ~ expression ~ ' as string))') }}
+      when 'STRING' then 'VARCHAR'
+      when 'VOID' then 'NULL'
+      when 'DECIMAL' then 'DOUBLE'
+      when '' then null
+      else {{ portfolio_embeddings.spark_variant_kind('try_parse_json(cast(' ~ expression ~ ' as string))') }}
+  end
+{%- endmacro %}
+
+{#- An array of struct<key, value VARIANT>, null when the document is not an object. -#}
+{% macro spark__json_object_entries(expression) -%}
+  map_entries(try_variant_get(parse_json(cast({{ expression }} as string)), '$', 'map<string,variant>'))
+{%- endmacro %}
+
+{% macro spark__json_member_type(value) -%}
+  case {{ portfolio_embeddings.spark_variant_kind(value) }}
+      when 'OBJECT' then 'OBJECT'
+      when 'ARRAY' then 'ARRAY'
+      when 'STRING' then 'VARCHAR'
+      when 'BOOLEAN' then 'BOOLEAN'
+      when 'VOID' then null
+      else case when {{ value }} is not null then 'NUMBER' end
+  end
+{%- endmacro %}
+
+{#- A DOUBLE member is read as it is (its JSON text may be "Infinity", quoted); any
+    other number through its exact JSON text, which Spark converts correctly rounded. -#}
+{% macro spark__json_member_to_double(value) -%}
+  case {{ portfolio_embeddings.spark_variant_kind(value) }}
+      when 'BOOLEAN' then case when variant_get({{ value }}, '$', 'boolean') then 1.0D else 0.0D end
+      when 'DOUBLE' then variant_get({{ value }}, '$', 'double')
+      when 'BIGINT' then try_cast(to_json({{ value }}) as double)
+      when 'DECIMAL' then try_cast(to_json({{ value }}) as double)
+  end
+{%- endmacro %}
+
+{#- OBJECT, ARRAY, STRING, BOOLEAN, BIGINT, DECIMAL, DOUBLE or VOID: the type name at
+    the head of schema_of_variant; '' for a SQL null. -#}
+{% macro spark_variant_kind(variant) -%}
+  regexp_extract(schema_of_variant({{ variant }}), '^[A-Z]+', 0)
+{%- endmacro %}
+
+
+{#- The members of a JSON document as rows (a select-list generator): its
+    json_object_entries, or, when it is not an object, one keyless member holding the
+    whole document. -#}
+{% macro json_members(document) %}
+  {{ return(adapter.dispatch('json_members', 'portfolio_embeddings')(document)) }}
+{% endmacro %}
+
+{% macro default__json_members(document) -%}
+  unnest(
+      coalesce(
+          {{ portfolio_embeddings.json_object_entries(document) }},
+          [{ 'key': null, 'value': cast({{ document }} as json) }]
+      )
+  )
+{%- endmacro %}
+
+{% macro spark__json_members(document) -%}
+  explode(
+      coalesce(
+          {{ portfolio_embeddings.json_object_entries(document) }},
+          array(named_struct('key', cast(null as string), 'value', cast(null as variant)))
+      )
+  )
+{%- endmacro %}
+
+
+{#- The raw JSON text of a member (key, value) from json_members of `document`, null for
+    a JSON null; a keyless member's text is the whole document as the source spells it. -#}
+{% macro json_member_raw_text(key, value, document) %}
+  {{ return(adapter.dispatch('json_member_raw_text', 'portfolio_embeddings')(key, value, document)) }}
+{% endmacro %}
+
+{#- The keyless member's value already is the document (default__json_members). -#}
+{% macro default__json_member_raw_text(key, value, document) -%}
+  cast({{ value }} as varchar)
+{%- endmacro %}
+
+{#- Compact JSON text; a non-finite double as Infinity / -Infinity (DuckDB keeps the
+    source's spelling, e.g. 1e400: the one raw_value that differs, docs/spark.md). -#}
+{% macro spark__json_member_raw_text(key, value, document) -%}
+  case
+      when {{ key }} is null then cast({{ document }} as string)
+      when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'VOID' then null
+      when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'DOUBLE'
+          then cast(variant_get({{ value }}, '$', 'double') as string)
+      else to_json({{ value }})
+  end
+{%- endmacro %}
+
+
+{#- The text of the top-level member `key` of a JSON object (JSON or JSON text). -#}
+{% macro json_text_field(expression, key) %}
+  {{ return(adapter.dispatch('json_text_field', 'portfolio_embeddings')(expression, key)) }}
+{% endmacro %}
+
+{% macro default__json_text_field(expression, key) -%}
+  {{ expression }} ->> '{{ key }}'
+{%- endmacro %}
+
+{% macro spark__json_text_field(expression, key) -%}
+  get_json_object({{ expression }}, '$.{{ key }}')
+{%- endmacro %}
+
+
+{#- An expression from the YAML (a test argument, a unique_key) for this engine:
+    DuckDB's `column ->> 'key'` becomes json_text_field(column, key) on Spark. -#}
+{% macro json_path_sql(expression) %}
+  {{ return(adapter.dispatch('json_path_sql', 'portfolio_embeddings')(expression)) }}
+{% endmacro %}
+
+{% macro default__json_path_sql(expression) -%}
+  {{ expression }}
+{%- endmacro %}
+
+{% macro spark__json_path_sql(expression) -%}
+  {{ modules.re.sub("([A-Za-z_][A-Za-z0-9_.]*)\s*->>\s*'([^']*)'", "get_json_object(\\1, '$.\\2')", expression) }}
+{%- endmacro %}

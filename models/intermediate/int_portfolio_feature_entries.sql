@@ -20,9 +20,11 @@ documents as (
         portfolio_id,
         as_of_date,
         report_id,
-        unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
         -- JSON text or JSON, as the source holds it: json_object_entries parses it once
-        unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as json_document
+        {{ unnest_in_step({
+            'feature_group': ["'risk_metrics'", "'sector'", "'factor'"],
+            'json_document': ['risk_metrics', 'exposures_by_sector', 'exposures_by_factor'],
+        }) }}
     from {{ ref('int_portfolio_states_to_encode') }}
 
 ),
@@ -35,12 +37,8 @@ members as (
         as_of_date,
         report_id,
         feature_group,
-        unnest(
-            coalesce(
-                {{ json_object_entries('json_document') }},
-                [{ 'key': null, 'value': cast(json_document as json) }]
-            )
-        ) as member
+        json_document,
+        {{ json_members('json_document') }} as member
     from documents
     where json_document is not null
 
@@ -55,6 +53,7 @@ typed_members as (
         report_id,
         feature_group,
         member.key as feature_key,
+        json_document,
         member.value as raw_json,
         {{ json_member_type('member.value') }} as value_type,
         {{ json_member_to_double('member.value') }} as parsed_value
@@ -73,7 +72,7 @@ classified as (
             when value_type = 'OBJECT' then 'object_value'
             when value_type = 'ARRAY' then 'array_value'
             when parsed_value is null then 'unparsable_number'
-            when not isfinite(parsed_value) then 'non_finite_number'
+            when not {{ is_finite_double('parsed_value') }} then 'non_finite_number'
         end as reject_reason
     from typed_members
 
@@ -90,6 +89,9 @@ select
     feature_group || ':' || feature_key as feature_name,
     case when reject_reason is null then parsed_value end as feature_value,
     -- the raw JSON text is kept only where a person needs to read it
-    case when reject_reason is not null then cast(raw_json as varchar) end as raw_value,
+    case
+        when reject_reason is not null
+            then {{ json_member_raw_text('feature_key', 'raw_json', 'json_document') }}
+    end as raw_value,
     reject_reason
 from classified

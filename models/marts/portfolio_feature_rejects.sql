@@ -1,5 +1,7 @@
+{#- dbt-spark takes no custom incremental strategy: there, the same rule is the
+    spark_replace_states materialization (macros/materializations/spark_replace_states.sql) -#}
 {{ config(
-    materialized='incremental',
+    materialized='spark_replace_states' if target.type in ['spark', 'databricks'] else 'incremental',
     incremental_strategy='replace_states',
     full_refresh=false,
     on_schema_change='append_new_columns',
@@ -23,12 +25,12 @@ entries_by_state as (
     select
         state_idx,
         count(*) filter (where reject_reason is null) as n_usable,
-        list({
-            'feature_group': feature_group,
-            'feature_key': feature_key,
-            'raw_value': raw_value,
-            'reason': reject_reason
-        }) filter (where reject_reason is not null) as rejected
+        {{ list_of_structs({
+            'feature_group': 'feature_group',
+            'feature_key': 'feature_key',
+            'raw_value': 'raw_value',
+            'reason': 'reject_reason',
+        }) }} filter (where reject_reason is not null) as rejected
     from {{ ref('int_portfolio_feature_entries') }}
     group by state_idx
 
@@ -60,7 +62,7 @@ entry_rejects as (
         rejected_entry.raw_value,
         rejected_entry.reason,
         source_fingerprint
-    from states, unnest(rejected) as unnested (rejected_entry)
+    from states, {{ unnest_list('rejected', 'unnested', 'rejected_entry') }}
 
 ),
 
@@ -70,9 +72,9 @@ empty_states as (
         portfolio_id,
         as_of_date,
         report_id,
-        cast(null as varchar) as feature_group,
-        cast(null as varchar) as feature_key,
-        cast(null as varchar) as raw_value,
+        cast(null as {{ text_type() }}) as feature_group,
+        cast(null as {{ text_type() }}) as feature_key,
+        cast(null as {{ text_type() }}) as raw_value,
         'no_usable_features' as reason,
         source_fingerprint
     from states
