@@ -181,14 +181,22 @@
   cast({{ value }} as varchar)
 {%- endmacro %}
 
-{#- Compact JSON text; a non-finite double as Infinity / -Infinity (DuckDB keeps the
-    source's spelling, e.g. 1e400: the one raw_value that differs, docs/spark.md). -#}
+{#- Compact JSON text, as DuckDB gives it. A rejected DOUBLE is a number beyond the double
+    range, which the VARIANT holds as Infinity: its spelling (e.g. 1e400) is read back
+    from the document text, the first `"key": number` in it. -#}
 {% macro spark__json_member_raw_text(key, value, document) -%}
   case
       when {{ key }} is null then cast({{ document }} as string)
       when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'VOID' then null
       when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'DOUBLE'
-          then cast(variant_get({{ value }}, '$', 'double') as string)
+          then coalesce(
+              nullif(regexp_extract(
+                  cast({{ document }} as string),
+                  concat('"\\Q', {{ key }}, '\\E"\\s*:\\s*(-?[0-9][-+0-9.eE]*)'),
+                  1
+              ), ''),
+              cast(variant_get({{ value }}, '$', 'double') as string)
+          )
       else to_json({{ value }})
   end
 {%- endmacro %}

@@ -25,7 +25,12 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from portfolio_embeddings.numeric_rows import ENTITY_TYPE, OUTPUT_SCHEMA, feature_batch, output_batches
+from portfolio_embeddings.numeric_rows import (
+    ENTITY_TYPE,
+    OUTPUT_SCHEMA,
+    feature_batch,
+    output_batches,
+)
 from python_encoders import JointCard, ModelCard, iter_encode
 
 SPARK_OUTPUT_SCHEMA = StructType(
@@ -43,7 +48,12 @@ SPARK_OUTPUT_SCHEMA = StructType(
 
 
 def spark_numeric_rows(
-    states: DataFrame, entries: DataFrame, card: ModelCard, *, states_per_group: int, chunk_rows: int
+    states: DataFrame,
+    entries: DataFrame,
+    card: ModelCard,
+    *,
+    states_per_group: int,
+    chunk_rows: int,
 ) -> DataFrame:
     """The output rows (numeric_rows.OUTPUT_SCHEMA's columns) of the states in `states`
     (int_portfolio_states_to_encode) from the usable entries of `entries`
@@ -60,8 +70,9 @@ def spark_numeric_rows(
         "portfolio_id",
         "as_of_date",
         # the report_id as a JSON string, for window_spec (DuckDB: to_json(report_id))
-        F.expr("substring(to_json(array(report_id)), 2, length(to_json(array(report_id))) - 2)")
-        .alias("report_id_json"),
+        F.expr(
+            "substring(to_json(array(report_id)), 2, length(to_json(array(report_id))) - 2)"
+        ).alias("report_id_json"),
         "source_fingerprint",
     )
 

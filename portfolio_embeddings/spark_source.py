@@ -21,7 +21,13 @@ import duckdb
 from portfolio_embeddings.project import PROJECT_DIR, profiles_dir
 
 SOURCE_TABLE = "main.portfolio_risk_reports"
-JSON_COLUMNS = ("risk_metrics", "scenario_pnl", "exposures_by_sector", "exposures_by_factor", "metadata")
+JSON_COLUMNS = (
+    "risk_metrics",
+    "scenario_pnl",
+    "exposures_by_sector",
+    "exposures_by_factor",
+    "metadata",
+)
 
 
 def spark_session(target: str = "spark", project_dir: Path = PROJECT_DIR):

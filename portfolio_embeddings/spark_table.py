@@ -96,9 +96,11 @@ def create_if_absent(spark: SparkSession, table: str, name: str, file_format: st
 
 def _rewrite(spark, table, name, staged, alive, keys) -> None:
     existing = spark.table(table)
-    kept = _with_keys(existing, keys).join(
-        _key_frame(staged, keys).distinct(), _key_names(keys), "left_anti"
-    ).select(existing.columns)
+    kept = (
+        _with_keys(existing, keys)
+        .join(_key_frame(staged, keys).distinct(), _key_names(keys), "left_anti")
+        .select(existing.columns)
+    )
     id_column = PLATFORM_COLUMNS[name][0][0]
     next_id = existing.agg(F.coalesce(F.max(id_column), F.lit(0))).first()[0] + 1
     numbered = alive.withColumn(id_column, F.lit(next_id) + F.monotonically_increasing_id())
@@ -118,7 +120,9 @@ def _key_names(keys: list[str]) -> list[str]:
 
 
 def _with_keys(frame: DataFrame, keys: list[str]) -> DataFrame:
-    return frame.select("*", *[F.expr(k).alias(n) for k, n in zip(keys, _key_names(keys), strict=True)])
+    return frame.select(
+        "*", *[F.expr(k).alias(n) for k, n in zip(keys, _key_names(keys), strict=True)]
+    )
 
 
 def _key_frame(frame: DataFrame, keys: list[str]) -> DataFrame:
