@@ -227,5 +227,5 @@
 {%- endmacro %}
 
 {% macro spark__json_path_sql(expression) -%}
-  {{ modules.re.sub("([A-Za-z_][A-Za-z0-9_.]*)\s*->>\s*'([^']*)'", "get_json_object(\\1, '$.\\2')", expression) }}
+  {{ modules.re.sub("([A-Za-z_][A-Za-z0-9_.]*)\\s*->>\\s*'([^']*)'", "get_json_object(\\1, '$.\\2')", expression) }}
 {%- endmacro %}
