@@ -37,6 +37,16 @@ SPELLINGS = {
     "exposures_by_sector": '"just text"',
     "exposures_by_factor": "[0.1, 0.2]",
 }
+# Issue-12 bad input both engines reject alike (docs/spark.md: a repeated key and bare
+# NaN are where they differ, so they are not here): report_id -> (portfolio_id,
+# as_of_date, created_at, exposures_by_sector); None keeps the copied row's value.
+BAD_REPORTS = {
+    "R-BLANK-ID": (" \t ", None, None, None),
+    "R-NO-DATE": ("P99998", "null", None, None),
+    "R-NO-CREATED": ("P99997", None, "null", None),
+    "R-MALFORMED": ("P99996", None, None, "'{\"tech\": 0.5,'"),
+}
+DUPLICATE_REPORT_ID = "R-TWICE"
 # Rows of other writers and a stale row of this project, in the Spark tables before
 # the run: the run must replace the stale one and leave the others as they are.
 FOREIGN_ROW = ("INSTRUMENT", "AAPL", "2025-01-31", "num-instrument-v1", b"\x01" * 8)
@@ -84,6 +94,37 @@ def _add_spellings_report(db_path: Path) -> None:
         )
 
 
+def _add_bad_input_reports(db_path: Path) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        # the demo table's constraints (primary key, not null) would refuse these rows,
+        # and malformed JSON needs a text column: the same rows in a plain table
+        con.execute(
+            "create table main.reports_copy as select * replace ("
+            "cast(exposures_by_sector as varchar) as exposures_by_sector)"
+            " from main.portfolio_risk_reports"
+        )
+        con.execute("drop table main.portfolio_risk_reports")
+        con.execute("alter table main.reports_copy rename to portfolio_risk_reports")
+        for report_id, (portfolio_id, as_of_date, created_at, sector) in BAD_REPORTS.items():
+            replaced = [f"'{report_id}' as report_id", f"'{portfolio_id}' as portfolio_id"]
+            if as_of_date is not None:
+                replaced.append(f"cast({as_of_date} as date) as as_of_date")
+            if created_at is not None:
+                replaced.append(f"cast({created_at} as timestamp) as created_at")
+            if sector is not None:
+                replaced.append(f"{sector} as exposures_by_sector")
+            con.execute(
+                f"insert into main.portfolio_risk_reports select * replace ({', '.join(replaced)})"
+                " from main.portfolio_risk_reports order by report_id limit 1"
+            )
+        for portfolio_id in ("P99995", "P99994"):
+            con.execute(
+                "insert into main.portfolio_risk_reports select * replace ("
+                f"'{DUPLICATE_REPORT_ID}' as report_id, '{portfolio_id}' as portfolio_id)"
+                " from main.portfolio_risk_reports order by report_id limit 1"
+            )
+
+
 SEED_SPARK = """
 import sys
 from portfolio_embeddings.spark_source import load_reports, spark_session
@@ -121,6 +162,7 @@ def engines(tmp_path_factory) -> Engines:
     (work / "duck").mkdir()
     duck = make_project(work / "duck", **SMALL_DEMO)
     _add_spellings_report(duck.db_path)
+    _add_bad_input_reports(duck.db_path)
     spark_source = work / "reports.duckdb"
     spark_source.write_bytes(duck.db_path.read_bytes())
     result = duck.run()
@@ -146,6 +188,9 @@ def engines(tmp_path_factory) -> Engines:
     build = subprocess.run(
         [sys.executable, "-m", "portfolio_embeddings.local_spark_job", "build",
          "--select", "portfolio_embeddings", "--target", "spark",
+         # the source's and staging's own tests (not_null, unique) flag BAD_REPORTS, as
+         # on every engine: the pipeline itself must pass
+         "--exclude", "source:portfolio_risk", "unique_stg_portfolio_risk__reports_report_id",
          "--project-dir", str(PROJECT_DIR)],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
@@ -193,14 +238,21 @@ def test_window_spec_keys_match_duckdb(engines):
 
 def test_rejects_are_identical_to_duckdb(engines):
     columns = "portfolio_id, cast(as_of_date as varchar), report_id, feature_group, feature_key, "
-    columns += "raw_value, reason"
+    columns += "entry_position, raw_value, reason"
     duck = engines.duck(f"select {columns} from main.portfolio_feature_rejects order by all")
     spark = engines.duck(
         f"select {columns} from {engines.spark_table('portfolio_feature_rejects')} "
         f"where portfolio_id <> '{FOREIGN_REJECT_STATE[0]}' order by all"
     )
     assert spark == duck
-    spelled = {(row[4], row[5], row[6]) for row in spark if row[0] == SPELLINGS_PORTFOLIO}
+    reasons = {(row[2], row[7]) for row in spark}
+    assert {
+        ("R-BLANK-ID", "invalid_portfolio_id"),
+        ("R-NO-DATE", "missing_as_of_date"),
+        (DUPLICATE_REPORT_ID, "duplicate_report_id"),
+        ("R-MALFORMED", "malformed_json"),
+    } <= reasons
+    spelled = {(row[4], row[6], row[7]) for row in spark if row[0] == SPELLINGS_PORTFOLIO}
     assert {
         ("f", None, "null_value"),
         ("g", '"1.5"', "string_value"),
