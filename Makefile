@@ -20,6 +20,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export PORTFOLIO_DUCKDB_PATH
 
 .PHONY: run test lint venv profiles demo-data bench pg-prereqs clean
+.PHONY: spark-venv java-prereqs spark-demo spark-run spark-test spark-bench
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -69,7 +70,36 @@ pg-prereqs:
 	then echo "PostgreSQL server binaries found"; \
 	else $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
 
-test: venv profiles lint pg-prereqs
+# The Spark target (docs/spark.md): its pins on top of the default ones, in the same venv
+# (pip check is clean), installed only for the Spark target and `make test`.
+SPARK_STAMP := $(VENV)/.installed-spark
+spark-venv: $(SPARK_STAMP)
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	$(BIN)/python -m pip check
+	touch $@
+
+# Spark 4 needs Java 17+: Debian's openjdk-17-jre-headless when no java is found.
+java-prereqs:
+	@if java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then echo "Java found: $$(java -version 2>&1 | head -1)"; \
+	else $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; fi
+
+# The local Spark target, as `make run` is for DuckDB: the demo reports put into the
+# Spark catalog (PORTFOLIO_SPARK_DIR, default ./spark-warehouse), then the pipeline.
+SPARK_DBT := $(BIN)/python -m portfolio_embeddings.local_spark_job
+spark-demo: spark-venv java-prereqs profiles demo-data
+	$(BIN)/python -m portfolio_embeddings.spark_source --db $(PORTFOLIO_DUCKDB_PATH)
+
+spark-run: spark-venv java-prereqs profiles
+	$(SPARK_DBT) run --select portfolio_embeddings --target spark --vars '$(DBT_VARS)'
+
+spark-test: spark-venv java-prereqs profiles
+	$(BIN)/python -m pytest tests/test_spark.py
+
+spark-bench: spark-venv java-prereqs profiles
+	$(BIN)/python bench/bench_spark.py $(BENCH_ARGS)
+
+test: venv spark-venv profiles lint pg-prereqs java-prereqs
 	$(BIN)/python -m pytest
 
 bench: venv profiles

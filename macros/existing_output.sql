@@ -28,7 +28,7 @@
   {%- endif -%}
   {%- set typed = [] -%}
   {%- for column, data_type in columns.items() -%}
-    {%- do typed.append('cast(null as ' ~ data_type ~ ') as ' ~ column) -%}
+    {%- do typed.append('cast(null as ' ~ engine_type(data_type) ~ ') as ' ~ column) -%}
   {%- endfor -%}
   {{ return('(select ' ~ typed | join(', ') ~ ' where false)') }}
 {% endmacro %}

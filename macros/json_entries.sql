@@ -116,6 +116,22 @@
 {%- endmacro %}
 
 
+{#- Spark: try_parse_json is null for text that is not JSON, and also for a document
+    with a key given twice (spark.sql.variant.allowDuplicateKeys is off), so such a
+    document is one malformed_json reject on Spark where DuckDB gives duplicate_key
+    rejects (docs/spark.md). A JSON null document parses (to a VARIANT null). -#}
+{% macro spark__json_or_null(expression) -%}
+  case when try_parse_json(cast({{ expression }} as string)) is not null then {{ expression }} end
+{%- endmacro %}
+
+{% macro spark__malformed_json_text(expression) -%}
+  case
+      when {{ expression }} is not null and try_parse_json(cast({{ expression }} as string)) is null
+          then left(cast({{ expression }} as string), 200)
+  end
+{%- endmacro %}
+
+
 {#- Per member of a json_object_entries list, whether its key comes again later in the
     list (the last occurrence counts, as in PostgreSQL's jsonb); null when no key
     repeats, the common case, decided by one pass over the keys' hashes (a collision
@@ -135,4 +151,149 @@
               ) <> len({{ entries }}) - i + 1
           )
   end
+{%- endmacro %}
+
+
+{#- Spark (dbt-spark, Databricks): JSON is parsed once into a VARIANT (parse_json), which
+    keeps each member's JSON type; from_json(..., 'map<string,string>') would unquote a
+    string "1.5" into a usable number. A member's type is the head of its
+    schema_of_variant (OBJECT<...>, ARRAY<...>, STRING, BOOLEAN, BIGINT, DECIMAL(p,s),
+    DOUBLE, VOID for a JSON null). Malformed text and a key given twice never reach
+    parse_json: spark__json_or_null sets such a document aside as malformed_json
+    (docs/spark.md). -#}
+{% macro spark__json_type_of(expression) -%}
+  case {{ portfolio_embeddings.spark_variant_kind('try_parse_json(cast(' ~ expression ~ ' as string))') }}
+      when 'OBJ' then 'OBJECT'
+      when 'ARR' then 'ARRAY'
+      when 'STR' then 'VARCHAR'
+      when 'BOO' then 'BOOLEAN'
+      when 'BIG' then 'BIGINT'
+      when 'DEC' then 'DOUBLE'
+      when 'DOU' then 'DOUBLE'
+      when 'VOI' then 'NULL'
+  end
+{%- endmacro %}
+
+{#- An array of struct<key, value VARIANT>, null when the document is not an object. -#}
+{% macro spark__json_object_entries(expression) -%}
+  map_entries(try_variant_get(parse_json(cast({{ expression }} as string)), '$', 'map<string,variant>'))
+{%- endmacro %}
+
+{% macro spark__json_member_type(value) -%}
+  case {{ portfolio_embeddings.spark_variant_kind(value) }}
+      when 'OBJ' then 'OBJECT'
+      when 'ARR' then 'ARRAY'
+      when 'STR' then 'VARCHAR'
+      when 'BOO' then 'BOOLEAN'
+      when 'VOI' then null
+      else case when {{ value }} is not null then 'NUMBER' end
+  end
+{%- endmacro %}
+
+{#- A DOUBLE member is read as it is (its JSON text may be "Infinity", quoted); any
+    other number through its exact JSON text, which Spark converts correctly rounded. -#}
+{% macro spark__json_member_to_double(value) -%}
+  case {{ portfolio_embeddings.spark_variant_kind(value) }}
+      when 'BOO' then case when variant_get({{ value }}, '$', 'boolean') then 1.0D else 0.0D end
+      when 'DOU' then variant_get({{ value }}, '$', 'double')
+      when 'BIG' then try_cast(to_json({{ value }}) as double)
+      when 'DEC' then try_cast(to_json({{ value }}) as double)
+  end
+{%- endmacro %}
+
+{#- OBJ, ARR, STR, BOO, BIG, DEC, DOU or VOI: the first three letters of the type
+    schema_of_variant names (OBJECT<...>, ..., VOID for a JSON null); null for a SQL
+    null. A prefix, not a regular expression: it runs for every member (the hot spot). -#}
+{% macro spark_variant_kind(variant) -%}
+  left(schema_of_variant({{ variant }}), 3)
+{%- endmacro %}
+
+
+{#- The members of a JSON document as rows (a select-list generator of two columns,
+    member_index from 0 and member): its json_object_entries, or, when it is not an
+    object or is null (malformed text set aside by json_or_null), one keyless member
+    holding the whole document. -#}
+{% macro json_members(document) %}
+  {{ return(adapter.dispatch('json_members', 'portfolio_embeddings')(document)) }}
+{% endmacro %}
+
+{% macro default__json_members(document) -%}
+  {%- set entries -%}
+    coalesce(
+        {{ portfolio_embeddings.json_object_entries(document) }},
+        [{ 'key': null, 'value': cast({{ document }} as json) }]
+    )
+  {%- endset -%}
+  unnest({{ entries }}) as member,
+  generate_subscripts({{ entries }}, 1) - 1 as member_index
+{%- endmacro %}
+
+{% macro spark__json_members(document) -%}
+  posexplode(
+      coalesce(
+          {{ portfolio_embeddings.json_object_entries(document) }},
+          array(named_struct('key', cast(null as string), 'value', cast(null as variant)))
+      )
+  ) as (member_index, member)
+{%- endmacro %}
+
+
+{#- The raw JSON text of a member (key, value) from json_members of `document`, null for
+    a JSON null; a keyless member's text is the whole document as the source spells it. -#}
+{% macro json_member_raw_text(key, value, document) %}
+  {{ return(adapter.dispatch('json_member_raw_text', 'portfolio_embeddings')(key, value, document)) }}
+{% endmacro %}
+
+{#- The keyless member's value already is the document (default__json_members). -#}
+{% macro default__json_member_raw_text(key, value, document) -%}
+  cast({{ value }} as varchar)
+{%- endmacro %}
+
+{#- Compact JSON text, as DuckDB gives it. A rejected DOUBLE is a number beyond the double
+    range, which the VARIANT holds as Infinity: its spelling (e.g. 1e400) is read back
+    from the document text, the first `"key": number` in it. -#}
+{% macro spark__json_member_raw_text(key, value, document) -%}
+  case
+      when {{ key }} is null then cast({{ document }} as string)
+      when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'VOI' then null
+      when {{ portfolio_embeddings.spark_variant_kind(value) }} = 'DOU'
+          then coalesce(
+              nullif(regexp_extract(
+                  cast({{ document }} as string),
+                  concat('"\\Q', {{ key }}, '\\E"\\s*:\\s*(-?[0-9][-+0-9.eE]*)'),
+                  1
+              ), ''),
+              cast(variant_get({{ value }}, '$', 'double') as string)
+          )
+      else to_json({{ value }})
+  end
+{%- endmacro %}
+
+
+{#- The text of the top-level member `key` of a JSON object (JSON or JSON text). -#}
+{% macro json_text_field(expression, key) %}
+  {{ return(adapter.dispatch('json_text_field', 'portfolio_embeddings')(expression, key)) }}
+{% endmacro %}
+
+{% macro default__json_text_field(expression, key) -%}
+  {{ expression }} ->> '{{ key }}'
+{%- endmacro %}
+
+{% macro spark__json_text_field(expression, key) -%}
+  get_json_object({{ expression }}, '$.{{ key }}')
+{%- endmacro %}
+
+
+{#- An expression from the YAML (a test argument, a unique_key) for this engine:
+    DuckDB's `column ->> 'key'` becomes json_text_field(column, key) on Spark. -#}
+{% macro json_path_sql(expression) %}
+  {{ return(adapter.dispatch('json_path_sql', 'portfolio_embeddings')(expression)) }}
+{% endmacro %}
+
+{% macro default__json_path_sql(expression) -%}
+  {{ expression }}
+{%- endmacro %}
+
+{% macro spark__json_path_sql(expression) -%}
+  {{ modules.re.sub("([A-Za-z_][A-Za-z0-9_.]*)\\s*->>\\s*'([^']*)'", "get_json_object(\\1, '$.\\2')", expression) }}
 {%- endmacro %}

@@ -7,7 +7,7 @@
   written). PostgreSQL needs none of this: its commit is atomic.
 -#}
 {% macro repair_torn_writes() %}
-  {%- if execute -%}
+  {%- if execute and target.type == 'duckdb' -%}
     {%- for node in graph.nodes.values()
           if node.resource_type == 'model' and node.config.materialized == 'shared_table' -%}
       {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}

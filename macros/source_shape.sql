@@ -67,6 +67,15 @@
   {{ return(false) }}
 {% endmacro %}
 
+{#- Spark names: string, date, timestamp / timestamp_ntz, map<...>, struct<...> (the
+    default's rules, upper-cased), and a VARIANT holding the JSON itself. -#}
+{% macro spark__portfolio_type_is(data_type, kind) %}
+  {%- if kind == 'json' and data_type | upper == 'VARIANT' -%}
+    {{ return(true) }}
+  {%- endif -%}
+  {{ return(portfolio_embeddings.default__portfolio_type_is(data_type | upper, kind)) }}
+{% endmacro %}
+
 
 {% macro _portfolio_kind_text(kind) %}
   {{ return({'text': 'text (VARCHAR)', 'date': 'DATE', 'timestamp': 'a TIMESTAMP',

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from python_encoders import FeatureBatch, ModelCard, iter_encode
+
+if TYPE_CHECKING:  # a Spark cluster that runs spark_rows has no duckdb
+    import duckdb
 
 ENTITY_TYPE = "PORTFOLIO"
 # The shared table's columns this model writes (embedding_id is the table's to fill).
@@ -116,6 +119,13 @@ def fetch_features(cursor, entries_sql: str, first_state: int, n_states: int) ->
         where state_idx >= {int(first_state)} and state_idx < {int(first_state + n_states)}
         """
     ).to_arrow_table()
+    return feature_batch(table, n_states)
+
+
+def feature_batch(table: pa.Table, n_states: int) -> FeatureBatch:
+    """The FeatureBatch of an Arrow table of (state_idx relative to the first state,
+    feature_name, feature_value; null for a rejected entry): names become integer codes
+    by Arrow's dictionary encoding. Shared with the Spark path (spark_rows)."""
     if table.column("feature_value").null_count:
         table = table.filter(pc.is_valid(table.column("feature_value")))
     names = pc.dictionary_encode(table.column("feature_name")).unify_dictionaries()

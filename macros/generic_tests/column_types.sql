@@ -8,7 +8,7 @@
   {%- if execute -%}
     {%- set actual = {} -%}
     {%- for column in adapter.get_columns_in_relation(model) -%}
-      {%- do actual.update({column.name | lower: column.dtype | upper}) -%}
+      {%- do actual.update({column.name | lower: portfolio_embeddings.canonical_type_name(column.dtype)}) -%}
     {%- endfor -%}
     {%- for name, data_type in expected.items() -%}
       {%- set found = actual.get(name | lower) -%}

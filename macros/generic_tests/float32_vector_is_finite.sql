@@ -9,9 +9,9 @@
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is not null
-  and regexp_matches(
-      upper(hex({{ column_name }})),
-      '^(?:[0-9A-F]{8})*[0-9A-F]{4}[89A-F][0-9A-F][7F]F'
-  )
+  and {{ portfolio_embeddings.regex_matches(
+      'upper(hex(' ~ column_name ~ '))',
+      "'^(?:[0-9A-F]{8})*[0-9A-F]{4}[89A-F][0-9A-F][7F]F'"
+  ) }}
 
 {% endtest %}

@@ -5,9 +5,9 @@
 
 select
     {{ group_by | join(', ') }},
-    count(distinct coalesce(cast({{ expression }} as varchar), '<null>')) as n_values
+    count(distinct coalesce(cast({{ portfolio_embeddings.json_path_sql(expression) }} as {{ portfolio_embeddings.text_type() }}), '<null>')) as n_values
 from {{ model }}
 group by {{ group_by | join(', ') }}
-having count(distinct coalesce(cast({{ expression }} as varchar), '<null>')) > 1
+having count(distinct coalesce(cast({{ portfolio_embeddings.json_path_sql(expression) }} as {{ portfolio_embeddings.text_type() }}), '<null>')) > 1
 
 {% endtest %}

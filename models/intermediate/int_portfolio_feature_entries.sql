@@ -8,6 +8,8 @@
   which). Nothing is dropped here: int_portfolio_features keeps the usable rows,
   portfolio_feature_rejects the others.
 
+  The members come typed from typed_feature_members (macros/feature_members.sql: one
+  query per engine, docs/spark.md); the reasons are decided here, once.
   The pipeline's hot spot, so one pass: the three columns become three rows per
   report, each parsed and unnested once (types and values read from the members'
   compact text), a non-object column coming out of the same unnest as a single
@@ -16,79 +18,9 @@
 
 with
 
-documents as (
-
-    select
-        state_idx,
-        portfolio_id,
-        as_of_date,
-        report_id,
-        unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
-        -- JSON text or JSON, as the source holds it: json_object_entries parses it once;
-        -- text that is not JSON is set aside (it would stop the parse of every report)
-        unnest([
-            {{ json_or_null('risk_metrics') }},
-            {{ json_or_null('exposures_by_sector') }},
-            {{ json_or_null('exposures_by_factor') }}
-        ]) as json_document,
-        unnest([
-            {{ malformed_json_text('risk_metrics') }},
-            {{ malformed_json_text('exposures_by_sector') }},
-            {{ malformed_json_text('exposures_by_factor') }}
-        ]) as malformed_text
-    from {{ ref('int_portfolio_states_to_encode') }}
-
-),
-
-parsed as (
-
-    select
-        *,
-        case
-            when malformed_text is not null then [{ 'key': null, 'value': cast(null as json) }]
-            else coalesce(
-                {{ json_object_entries('json_document') }},
-                [{ 'key': null, 'value': cast(json_document as json) }]
-            )
-        end as entries
-    from documents
-    where json_document is not null or malformed_text is not null
-
-),
-
-members as (
-
-    select
-        state_idx,
-        portfolio_id,
-        as_of_date,
-        report_id,
-        feature_group,
-        malformed_text,
-        unnest(entries) as member,
-        generate_subscripts(entries, 1) as entry_position,
-        -- true for a member whose key comes again later in its object; null when no key repeats
-        unnest({{ shadowed_entries('entries') }}) as is_shadowed
-    from parsed
-
-),
-
 typed_members as (
 
-    select
-        state_idx,
-        portfolio_id,
-        as_of_date,
-        report_id,
-        feature_group,
-        entry_position,
-        member.key as feature_key,
-        coalesce(malformed_text, cast(member.value as varchar)) as raw_json,
-        malformed_text is not null as is_malformed,
-        coalesce(is_shadowed, false) as is_shadowed,
-        {{ json_member_type('member.value') }} as value_type,
-        {{ json_member_to_double('member.value') }} as parsed_value
-    from members
+    {{ typed_feature_members(ref('int_portfolio_states_to_encode')) }}
 
 ),
 
@@ -105,7 +37,7 @@ classified as (
             when value_type = 'OBJECT' then 'object_value'
             when value_type = 'ARRAY' then 'array_value'
             when parsed_value is null then 'unparsable_number'
-            when not isfinite(parsed_value) then 'non_finite_number'
+            when not {{ is_finite_double('parsed_value') }} then 'non_finite_number'
         end as reject_reason
     from typed_members
 
@@ -123,6 +55,6 @@ select
     feature_group || ':' || feature_key as feature_name,
     case when reject_reason is null then parsed_value end as feature_value,
     -- the raw JSON text is kept only where a person needs to read it
-    case when reject_reason is not null then raw_json end as raw_value,
+    case when reject_reason is not null then {{ feature_raw_value() }} end as raw_value,
     reject_reason
 from classified

@@ -44,7 +44,7 @@ select
     case
         when
             reports.portfolio_id is null
-            or trim(reports.portfolio_id, e' \t\n\r\x0b\x0c') = ''
+            or {{ is_blank_text('reports.portfolio_id') }}
             or length(reports.portfolio_id) > 64
             or contains(reports.portfolio_id, chr(0))
             then 'invalid_portfolio_id'
@@ -56,8 +56,8 @@ select
         chr(30),
         coalesce(reports.report_id, chr(31)),
         coalesce(reports.portfolio_id, chr(31)),
-        coalesce(cast(reports.as_of_date as varchar), chr(31)),
-        coalesce(cast(reports.created_at as varchar), chr(31))
+        coalesce(cast(reports.as_of_date as {{ text_type() }}), chr(31)),
+        coalesce(cast(reports.created_at as {{ text_type() }}), chr(31))
     )) as report_fingerprint
 from reports
 left join repeated_report_ids

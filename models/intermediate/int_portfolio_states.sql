@@ -26,7 +26,9 @@ winners as (
     select
         portfolio_id,
         as_of_date,
-        arg_max(report_id, (created_at is not null, created_at, report_id)) as report_id
+        {{ arg_max_by(
+            'report_id', ['created_at is not null', 'created_at', 'report_id']
+        ) }} as report_id
     from reports
     group by portfolio_id, as_of_date
 
@@ -66,10 +68,10 @@ select
     md5(concat_ws(
         chr(30),
         reports.report_id,
-        coalesce(cast(reports.created_at as varchar), chr(31)),
-        coalesce(cast(reports.risk_metrics as varchar), chr(31)),
-        coalesce(cast(reports.exposures_by_sector as varchar), chr(31)),
-        coalesce(cast(reports.exposures_by_factor as varchar), chr(31))
+        coalesce(cast(reports.created_at as {{ text_type() }}), chr(31)),
+        coalesce(cast(reports.risk_metrics as {{ text_type() }}), chr(31)),
+        coalesce(cast(reports.exposures_by_sector as {{ text_type() }}), chr(31)),
+        coalesce(cast(reports.exposures_by_factor as {{ text_type() }}), chr(31))
     )) as source_fingerprint
 from selected_states
 inner join reports

@@ -39,8 +39,8 @@ stored_vectors as (
     select
         entity_id as portfolio_id,
         as_of_date,
-        window_spec ->> 'source_fingerprint' as source_fingerprint,
-        window_spec ->> 'encoder_spec_hash' as encoder_spec_hash
+        {{ json_text_field('window_spec', 'source_fingerprint') }} as source_fingerprint,
+        {{ json_text_field('window_spec', 'encoder_spec_hash') }} as encoder_spec_hash
     from {{ numeric }}
     where
         entity_type = 'PORTFOLIO'
@@ -52,14 +52,14 @@ stored_vectors as (
 stored_joint as (
 
     select
-        entity_scope ->> 'portfolio_id' as portfolio_id,
+        {{ json_text_field('entity_scope', 'portfolio_id') }} as portfolio_id,
         as_of_date,
-        entity_scope ->> 'source_fingerprint' as source_fingerprint,
-        entity_scope ->> 'joint_spec_hash' as joint_spec_hash
+        {{ json_text_field('entity_scope', 'source_fingerprint') }} as source_fingerprint,
+        {{ json_text_field('entity_scope', 'joint_spec_hash') }} as joint_spec_hash
     from {{ joint }}
     where
         model_id = (select cards.joint_model_id from cards)
-        and {{ portfolio_selection(run_vars, "entity_scope ->> 'portfolio_id'") }}
+        and {{ portfolio_selection(run_vars, json_text_field('entity_scope', 'portfolio_id')) }}
 
 ),
 

@@ -1,5 +1,7 @@
+{#- dbt-spark takes no custom incremental strategy: there, the same rule is the
+    spark_replace_states materialization (macros/materializations/spark_replace_states.sql) -#}
 {{ config(
-    materialized='incremental',
+    materialized='spark_replace_states' if target.type in ['spark', 'databricks'] else 'incremental',
     incremental_strategy='replace_states',
     full_refresh=false,
     on_schema_change='append_new_columns',
@@ -28,13 +30,13 @@ entries_by_state as (
     select
         state_idx,
         count(*) filter (where reject_reason is null) as n_usable,
-        list({
-            'feature_group': feature_group,
-            'feature_key': feature_key,
-            'entry_position': entry_position,
-            'raw_value': raw_value,
-            'reason': reject_reason
-        }) filter (where reject_reason is not null) as rejected
+        {{ list_of_structs({
+            'feature_group': 'feature_group',
+            'feature_key': 'feature_key',
+            'entry_position': 'entry_position',
+            'raw_value': 'raw_value',
+            'reason': 'reject_reason',
+        }) }} filter (where reject_reason is not null) as rejected
     from {{ ref('int_portfolio_feature_entries') }}
     group by state_idx
 
@@ -67,7 +69,7 @@ entry_rejects as (
         rejected_entry.raw_value,
         rejected_entry.reason,
         source_fingerprint
-    from states, unnest(rejected) as unnested (rejected_entry)
+    from states, {{ unnest_list('rejected', 'unnested', 'rejected_entry') }}
 
 ),
 
@@ -77,10 +79,10 @@ empty_states as (
         portfolio_id,
         as_of_date,
         report_id,
-        cast(null as varchar) as feature_group,
-        cast(null as varchar) as feature_key,
+        cast(null as {{ text_type() }}) as feature_group,
+        cast(null as {{ text_type() }}) as feature_key,
         cast(null as integer) as entry_position,
-        cast(null as varchar) as raw_value,
+        cast(null as {{ text_type() }}) as raw_value,
         'no_usable_features' as reason,
         source_fingerprint
     from states
@@ -94,13 +96,13 @@ report_rejects as (
         portfolio_id,
         as_of_date,
         report_id,
-        cast(null as varchar) as feature_group,
-        cast(null as varchar) as feature_key,
+        cast(null as {{ text_type() }}) as feature_group,
+        cast(null as {{ text_type() }}) as feature_key,
         cast(null as integer) as entry_position,
         -- the id as JSON text: whitespace and control characters stay visible
         case
             when report_problem = 'invalid_portfolio_id'
-                then left(cast(to_json(portfolio_id) as varchar), 200)
+                then left({{ json_string_literal('portfolio_id') }}, 200)
         end as raw_value,
         report_problem as reason,
         report_fingerprint as source_fingerprint

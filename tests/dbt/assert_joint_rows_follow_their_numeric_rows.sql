@@ -6,9 +6,9 @@ with
 joint as (
 
     select
-        entity_scope ->> 'portfolio_id' as portfolio_id,
+        {{ json_text_field('entity_scope', 'portfolio_id') }} as portfolio_id,
         as_of_date,
-        entity_scope ->> 'source_model_id' as source_model_id
+        {{ json_text_field('entity_scope', 'source_model_id') }} as source_model_id
     from {{ ref('joint_embeddings') }}
     where model_id = '{{ var("joint_model_id") }}'
 

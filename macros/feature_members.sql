@@ -1,0 +1,176 @@
+{#-
+  The members of the three JSON columns of `states` (int_portfolio_states_to_encode),
+  typed, one row each: int_portfolio_feature_entries' typed_members. Columns:
+  state_idx, portfolio_id, as_of_date, report_id, feature_group, entry_position,
+  feature_key, raw_json, is_malformed, is_shadowed, value_type, parsed_value (and, on
+  Spark, json_document and malformed_text for feature_raw_value). The engines parse
+  JSON differently (docs/spark.md), so each has its own query; the reasons are decided
+  from these columns once, in the model.
+-#}
+{% macro typed_feature_members(states) %}
+  {{ return(adapter.dispatch('typed_feature_members', 'portfolio_embeddings')(states)) }}
+{% endmacro %}
+
+{#- DuckDB and PostgreSQL (DuckDB's SQL). -#}
+{% macro default__typed_feature_members(states) -%}
+with
+
+documents as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
+        -- JSON text or JSON, as the source holds it: json_object_entries parses it once;
+        -- text that is not JSON is set aside (it would stop the parse of every report)
+        unnest([
+            {{ json_or_null('risk_metrics') }},
+            {{ json_or_null('exposures_by_sector') }},
+            {{ json_or_null('exposures_by_factor') }}
+        ]) as json_document,
+        unnest([
+            {{ malformed_json_text('risk_metrics') }},
+            {{ malformed_json_text('exposures_by_sector') }},
+            {{ malformed_json_text('exposures_by_factor') }}
+        ]) as malformed_text
+    from {{ states }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        case
+            when malformed_text is not null then [{ 'key': null, 'value': cast(null as json) }]
+            else coalesce(
+                {{ json_object_entries('json_document') }},
+                [{ 'key': null, 'value': cast(json_document as json) }]
+            )
+        end as entries
+    from documents
+    where json_document is not null or malformed_text is not null
+
+),
+
+members as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        feature_group,
+        malformed_text,
+        unnest(entries) as member,
+        generate_subscripts(entries, 1) as entry_position,
+        -- true for a member whose key comes again later in its object; null when no key repeats
+        unnest({{ shadowed_entries('entries') }}) as is_shadowed
+    from parsed
+
+)
+
+select
+    state_idx,
+    portfolio_id,
+    as_of_date,
+    report_id,
+    feature_group,
+    entry_position,
+    member.key as feature_key,
+    coalesce(malformed_text, cast(member.value as varchar)) as raw_json,
+    malformed_text is not null as is_malformed,
+    coalesce(is_shadowed, false) as is_shadowed,
+    {{ json_member_type('member.value') }} as value_type,
+    {{ json_member_to_double('member.value') }} as parsed_value
+from members
+{%- endmacro %}
+
+{#- Spark: the position is the key's place in json_object_keys (the map from the VARIANT
+    is in key order, not the document's); a map holds each key once (a repeated key makes
+    the document malformed_json here: docs/spark.md), so no member is shadowed. -#}
+{% macro spark__typed_feature_members(states) -%}
+with
+
+documents as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        -- JSON text or JSON, as the source holds it: json_object_entries parses it once;
+        -- text that is not JSON is set aside (it would stop the parse of every report)
+        {{ unnest_in_step({
+            'feature_group': ["'risk_metrics'", "'sector'", "'factor'"],
+            'json_document': [
+                json_or_null('risk_metrics'),
+                json_or_null('exposures_by_sector'),
+                json_or_null('exposures_by_factor'),
+            ],
+            'malformed_text': [
+                malformed_json_text('risk_metrics'),
+                malformed_json_text('exposures_by_sector'),
+                malformed_json_text('exposures_by_factor'),
+            ],
+        }) }}
+    from {{ states }}
+
+),
+
+members as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        feature_group,
+        json_document,
+        malformed_text,
+        -- the keys in the document's order: the VARIANT's map holds them sorted
+        json_object_keys(cast(json_document as string)) as document_keys,
+        {{ json_members('json_document') }}
+    from documents
+    where json_document is not null or malformed_text is not null
+
+)
+
+select
+    state_idx,
+    portfolio_id,
+    as_of_date,
+    report_id,
+    feature_group,
+    coalesce(array_position(document_keys, member.key), member_index + 1) as entry_position,
+    member.key as feature_key,
+    json_document,
+    malformed_text,
+    member.value as raw_json,
+    malformed_text is not null as is_malformed,
+    false as is_shadowed,
+    {{ json_member_type('member.value') }} as value_type,
+    {{ json_member_to_double('member.value') }} as parsed_value
+from members
+{%- endmacro %}
+
+
+{#- The raw JSON text of a rejected member, for a person to read: typed_feature_members'
+    raw_json, on Spark read back from the document (json_member_raw_text) only for the
+    rejects. -#}
+{% macro feature_raw_value() %}
+  {{ return(adapter.dispatch('feature_raw_value', 'portfolio_embeddings')()) }}
+{% endmacro %}
+
+{% macro default__feature_raw_value() -%}
+  raw_json
+{%- endmacro %}
+
+{% macro spark__feature_raw_value() -%}
+  coalesce(
+      malformed_text,
+      {{ portfolio_embeddings.json_member_raw_text('feature_key', 'raw_json', 'json_document') }}
+  )
+{%- endmacro %}
