@@ -24,21 +24,7 @@
 
   {% call statement('main', language='python') -%}
 {{ compiled_code }}
-
-
-def materialize(rows, con):
-    from portfolio_embeddings.shared_table import replace_keys
-
-    replace_keys(
-        con,
-        rows,
-        engine={{ engine | tojson }},
-        database={{ target_relation.database | tojson }},
-        schema={{ target_relation.schema | tojson }},
-        table={{ target_relation.identifier | tojson }},
-        keys={{ keys | tojson }},
-        tombstone_column={{ config.get('meta', {}).get('tombstone_column') | tojson }},
-    )
+{{ replace_keys_python(target_relation, keys, engine) }}
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}

@@ -25,6 +25,20 @@
 
   {% call statement('main', language='python') -%}
 {{ compiled_code }}
+{{ replace_keys_python(target_relation, keys, engine) }}
+  {%- endcall %}
+
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+
+{% endmaterialization %}
+
+
+{#- The Python that ends the model's code in shared_table and keyed_table: its rows
+    written by key (portfolio_embeddings.shared_table.replace_keys). Text only: dbt lets
+    only the materialization itself submit the Python statement. -#}
+{% macro replace_keys_python(target_relation, keys, engine) %}
 
 
 def materialize(rows, con):
@@ -40,13 +54,7 @@ def materialize(rows, con):
         keys={{ keys | tojson }},
         tombstone_column={{ config.get('meta', {}).get('tombstone_column') | tojson }},
     )
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {{ return({'relations': [target_relation]}) }}
-
-{% endmaterialization %}
+{%- endmacro %}
 
 
 {% macro create_shared_table_if_absent(relation, engine) %}
