@@ -11,7 +11,9 @@
   {{ return(adapter.dispatch('typed_feature_members', 'portfolio_embeddings')(states)) }}
 {% endmacro %}
 
-{#- DuckDB and PostgreSQL (DuckDB's SQL). -#}
+{#- DuckDB and PostgreSQL (DuckDB's SQL). A document that is a JSON object costs one
+    parse (json_object_or_null); only the few others (not an object, not JSON) pay the
+    checks that tell them apart (docs/performance.md). -#}
 {% macro default__typed_feature_members(states) -%}
 with
 
@@ -23,18 +25,8 @@ documents as (
         as_of_date,
         report_id,
         unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
-        -- JSON text or JSON, as the source holds it: json_object_entries parses it once;
-        -- text that is not JSON is set aside (it would stop the parse of every report)
-        unnest([
-            {{ json_or_null('risk_metrics') }},
-            {{ json_or_null('exposures_by_sector') }},
-            {{ json_or_null('exposures_by_factor') }}
-        ]) as json_document,
-        unnest([
-            {{ malformed_json_text('risk_metrics') }},
-            {{ malformed_json_text('exposures_by_sector') }},
-            {{ malformed_json_text('exposures_by_factor') }}
-        ]) as malformed_text
+        -- JSON text or JSON, as the source holds it
+        unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as json_document
     from {{ states }}
 
 ),
@@ -43,15 +35,34 @@ parsed as (
 
     select
         *,
+        {{ json_object_or_null('json_document') }} as json_object
+    from documents
+    where json_document is not null
+
+),
+
+checked as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        feature_group,
+        json_object,
+        -- text that is not JSON is set aside: it would stop the parse of every report
+        case when json_object is null then {{ malformed_json_text('json_document') }} end
+            as malformed_text,
         case
-            when malformed_text is not null then [{ 'key': null, 'value': cast(null as json) }]
+            when json_object is not null then map_entries(json_object)
+            when {{ malformed_json_text('json_document') }} is not null
+                then [{ 'key': null, 'value': cast(null as json) }]
             else coalesce(
                 {{ json_object_entries('json_document') }},
                 [{ 'key': null, 'value': cast(json_document as json) }]
             )
         end as entries
-    from documents
-    where json_document is not null or malformed_text is not null
+    from parsed
 
 ),
 
@@ -68,7 +79,7 @@ members as (
         generate_subscripts(entries, 1) as entry_position,
         -- true for a member whose key comes again later in its object; null when no key repeats
         unnest({{ shadowed_entries('entries') }}) as is_shadowed
-    from parsed
+    from checked
 
 )
 

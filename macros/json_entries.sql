@@ -39,6 +39,19 @@
 {%- endmacro %}
 
 
+{#- A JSON object (a document or its text) as a MAP(VARCHAR, JSON) in one parse, or null
+    for what is not an object and for text that is not JSON (try() turns DuckDB's parse
+    error into null row by row). It may also be null for an object with a key given
+    twice, so typed_feature_members reads the null ones again one by one. -#}
+{% macro json_object_or_null(expression) %}
+  {{ return(adapter.dispatch('json_object_or_null', 'portfolio_embeddings')(expression)) }}
+{% endmacro %}
+
+{% macro default__json_object_or_null(expression) -%}
+  try(json_transform({{ expression }}, '"MAP(VARCHAR, JSON)"'))
+{%- endmacro %}
+
+
 {#- The JSON type of a member value from json_object_entries: OBJECT, ARRAY, VARCHAR,
     BOOLEAN or NUMBER; null for a JSON null. The value is compact JSON text, so its
     first character tells the type without parsing it again. -#}

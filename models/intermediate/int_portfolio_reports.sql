@@ -10,6 +10,8 @@
   (int_portfolio_states), and portfolio_feature_rejects records the report.
   report_fingerprint identifies the row by its key columns, so that a reject recorded
   once is kept, not found again, while the row stays as it is.
+  The key columns only: the JSON payload is read once, for the winning reports
+  (int_portfolio_states).
 -#}
 {%- set run_vars = portfolio_vars() -%}
 
@@ -17,14 +19,18 @@ with
 
 reports as (
 
-    select * from {{ ref('stg_portfolio_risk__reports') }}
+    select
+        report_id,
+        portfolio_id,
+        as_of_date,
+        created_at
+    from {{ ref('stg_portfolio_risk__reports') }}
     where {{ portfolio_selection(run_vars) }}
 
 ),
 
 repeated_report_ids as (
 
-    -- only the ids are read: cheap beside the JSON payload
     select report_id
     from reports
     where report_id is not null
@@ -37,9 +43,6 @@ select
     reports.report_id,
     reports.portfolio_id,
     reports.as_of_date,
-    reports.risk_metrics,
-    reports.exposures_by_sector,
-    reports.exposures_by_factor,
     reports.created_at,
     case
         when

@@ -12,24 +12,29 @@
 
 with
 
-reports as (
+candidates as (
 
-    select * from {{ ref('int_portfolio_reports') }}
+    select
+        report_id,
+        portfolio_id,
+        as_of_date,
+        created_at
+    from {{ ref('int_portfolio_reports') }}
     where report_problem is null
 
 ),
 
 winners as (
 
-    -- an aggregate, not a window: the JSON payload is never sorted. A null created_at
-    -- would compare above every date: `created_at is not null` ranks it first.
+    -- an aggregate over the key columns: the JSON payload is never sorted. A null
+    -- created_at would compare above every date: `created_at is not null` ranks it first.
     select
         portfolio_id,
         as_of_date,
         {{ arg_max_by(
             'report_id', ['created_at is not null', 'created_at', 'report_id']
         ) }} as report_id
-    from reports
+    from candidates
     group by portfolio_id, as_of_date
 
 ),
@@ -53,6 +58,15 @@ selected_states as (
     {%- if run_vars.limit is not none %}
     where portfolio_id in (select portfolio_id from limited_portfolios)
     {%- endif %}
+
+),
+
+reports as (
+
+    -- the payload, read once. A winning report_id is carried by no other report of the
+    -- run's selection (else it would be a duplicate_report_id): one row per state
+    select * from {{ ref('stg_portfolio_risk__reports') }}
+    where {{ portfolio_selection(run_vars) }}
 
 )
 
