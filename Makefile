@@ -71,11 +71,19 @@ pg-prereqs:
 	else $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
 
 # The Spark target (docs/spark.md): its pins on top of the default ones, in the same venv
-# (pip check is clean), installed only for the Spark target and `make test`.
+# (pip check is clean), installed only for the Spark target and `make test`; then the
+# project's dbt adapter `sparklocal` (adapters/dbt-sparklocal), as a regular install:
+# dbt imports adapters from site-packages' dbt/adapters folder. setuptools builds in the
+# source folder: its build/ is removed so that no stale file gets into the wheel.
 SPARK_STAMP := $(VENV)/.installed-spark
+SPARKLOCAL := adapters/dbt-sparklocal
+SPARKLOCAL_FILES := $(SPARKLOCAL)/pyproject.toml $(wildcard $(SPARKLOCAL)/dbt/*/sparklocal/*.*)
 spark-venv: $(SPARK_STAMP)
-$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt $(SPARKLOCAL_FILES)
 	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	rm -rf $(SPARKLOCAL)/build
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall ./$(SPARKLOCAL)
+	rm -rf $(SPARKLOCAL)/build
 	$(BIN)/python -m pip check
 	touch $@
 
