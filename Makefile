@@ -94,12 +94,11 @@ java-prereqs:
 
 # The local Spark target, as `make run` is for DuckDB: the demo reports put into the
 # Spark catalog (PORTFOLIO_SPARK_DIR, default ./spark-warehouse), then the pipeline.
-SPARK_DBT := $(BIN)/python -m portfolio_embeddings.local_spark_job
 spark-demo: spark-venv java-prereqs profiles demo-data
 	$(BIN)/python -m portfolio_embeddings.spark_source --db $(PORTFOLIO_DUCKDB_PATH)
 
 spark-run: spark-venv java-prereqs profiles
-	$(SPARK_DBT) run --select portfolio_embeddings --target spark --vars '$(DBT_VARS)'
+	$(BIN)/dbt run --select portfolio_embeddings --target spark --vars '$(DBT_VARS)'
 
 spark-test: spark-venv java-prereqs profiles
 	$(BIN)/python -m pytest tests/test_spark.py

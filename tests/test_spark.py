@@ -1,12 +1,12 @@
 """The Spark target against the DuckDB target on the same reports: real local Spark
 (dbt-spark `method: session`, Parquet tables, a Derby metastore in a temporary folder),
 real dbt. Two dbt invocations in all (a DuckDB run, a Spark build), so that the Spark
-part stays within minutes on two cores. The Python models' compiled code runs in dbt's
-SparkSession through portfolio_embeddings.local_spark_job, the stand-in for the
-Databricks job runner.
+part stays within minutes on two cores. The Spark build is the venv's plain `dbt` on
+the `spark` target (type sparklocal, adapters/dbt-sparklocal), whose local_session
+submission runs the Python models' compiled code in dbt's SparkSession.
 
-Needs the Spark requirements (requirements-spark.txt) and Java 17+: `make test`
-installs both.
+Needs the Spark requirements (requirements-spark.txt, the sparklocal adapter) and
+Java 17+: `make test` installs them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROFILES_DIR, PROJECT_DIR, SMALL_DEMO, make_project
+from conftest import DBT, PROFILES_DIR, PROJECT_DIR, SMALL_DEMO, make_project
 
 from portfolio_embeddings.spark_table import PLATFORM_COLUMNS
 
@@ -69,12 +69,16 @@ class Engines:
 
 
 def _spark_env(spark_dir: Path, work_dir: Path) -> dict:
+    # as a user runs the venv's dbt: the venv not on PATH, no PYSPARK_PYTHON (the
+    # adapter gives Spark's Python workers dbt's interpreter)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_PYTHON", "VIRTUAL_ENV")}
+    venv_bin = str(DBT.parent)
     return {
-        **os.environ,
+        **env,
+        "PATH": os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin),
         "PORTFOLIO_SPARK_DIR": str(spark_dir),
         "PORTFOLIO_SPARK_CORES": "2",
         "PORTFOLIO_SPARK_SHUFFLE_PARTITIONS": "4",
-        "PYSPARK_PYTHON": sys.executable,
         "DBT_PROFILES_DIR": str(PROFILES_DIR),
         "DBT_TARGET_PATH": str(work_dir / "target-spark"),
         "DBT_LOG_PATH": str(work_dir / "logs-spark"),
@@ -186,7 +190,7 @@ def engines(tmp_path_factory) -> Engines:
     )  # fmt: skip
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     build = subprocess.run(
-        [sys.executable, "-m", "portfolio_embeddings.local_spark_job", "build",
+        [str(DBT), "build",
          "--select", "portfolio_embeddings", "--target", "spark",
          # the source's and staging's own tests (not_null, unique) flag BAD_REPORTS, as
          # on every engine: the pipeline itself must pass
@@ -202,6 +206,7 @@ def engines(tmp_path_factory) -> Engines:
 def test_models_and_data_tests_pass_on_spark(engines):
     summary = [line for line in engines.build_output.splitlines() if "Done. PASS=" in line]
     assert summary, engines.build_output[-3000:]
+    assert "Registered adapter: sparklocal=" in engines.build_output
     counts = dict(part.split("=") for part in summary[-1].split("Done. ")[1].split())
     assert counts["ERROR"] == "0" and counts["SKIP"] == "0"
     assert int(counts["PASS"]) >= 9 + 30  # the nine models and the data tests
@@ -294,3 +299,20 @@ def test_rows_of_other_writers_and_states_are_kept(engines):
         f"where portfolio_id = '{FOREIGN_REJECT_STATE[0]}'"
     )
     assert old_rejects == [("R-OLD",)]
+
+
+def test_sparklocal_adapter_extends_dbt_spark():
+    from dbt.adapters.factory import get_adapter_type_names, load_plugin
+    from dbt.adapters.spark import SparkAdapter
+    from dbt.adapters.sparklocal import Plugin
+    from dbt_common.exceptions import DbtRuntimeError
+
+    credentials = load_plugin("sparklocal")
+    # dispatch and materializations: sparklocal__, then spark__ (dbt-spark's), then default__
+    assert get_adapter_type_names("sparklocal") == ["sparklocal", "spark"]
+    assert issubclass(Plugin.adapter, SparkAdapter) and Plugin.adapter.type() == "sparklocal"
+    assert Plugin.adapter.get_adapter_run_info(None).adapter_name == "sparklocal"
+    session = credentials(method="session", host="localhost", schema="s")
+    assert session.type == "sparklocal"
+    with pytest.raises(DbtRuntimeError, match="method: session"):
+        credentials(method="thrift", host="localhost", schema="s")
