@@ -37,8 +37,18 @@ SPELLINGS = {
     "exposures_by_sector": '"just text"',
     "exposures_by_factor": "[0.1, 0.2]",
 }
-# Issue-12 bad input both engines reject alike (docs/spark.md: a repeated key and bare
-# NaN are where they differ, so they are not here): report_id -> (portfolio_id,
+# Keys given twice: the last occurrence counts, each earlier one is a duplicate_key
+# reject at its entry_position. Values of every kind, a key spelled with an escape,
+# commas, brackets and quotes inside strings, overflowing numbers, a newline.
+REPEATED_PORTFOLIO = "P99992"
+REPEATED = {
+    "risk_metrics": '{"beta": 1, "vol": 0.2, "beta": "2", "\\u0062eta": 3, "beta": 1.5E+1}',
+    "exposures_by_sector": '{"Tech": {"a,}": "x]", "b": [1, {"c": 2}]}, "Energy": 0.5,\n'
+    ' "Tech": 0.25, "Util": null, "Util": 1e400, "Cash": "a\\"b,{\\\\", "Cash": 0.1}',
+    "exposures_by_factor": '{"mom": 1e400, "mom": 0.3, "size": [1, 2], "size": -0.1}',
+}
+# Issue-12 bad input both engines reject alike (docs/spark.md: bare NaN is where they
+# differ, so it is not here): report_id -> (portfolio_id,
 # as_of_date, created_at, exposures_by_sector); None keeps the copied row's value.
 BAD_REPORTS = {
     "R-BLANK-ID": (" \t ", None, None, None),
@@ -87,14 +97,14 @@ def _spark_env(spark_dir: Path, work_dir: Path) -> dict:
     }
 
 
-def _add_spellings_report(db_path: Path) -> None:
+def _add_report(db_path: Path, report_id: str, portfolio_id: str, documents: dict) -> None:
     with duckdb.connect(str(db_path)) as con:
         con.execute(
             "insert into main.portfolio_risk_reports select * replace ("
-            "'R-SPELLINGS' as report_id, ? as portfolio_id, ? as risk_metrics,"
+            "? as report_id, ? as portfolio_id, ? as risk_metrics,"
             " ? as exposures_by_sector, ? as exposures_by_factor)"
             " from main.portfolio_risk_reports order by report_id limit 1",
-            [SPELLINGS_PORTFOLIO, *SPELLINGS.values()],
+            [report_id, portfolio_id, *documents.values()],
         )
 
 
@@ -165,7 +175,8 @@ def engines(tmp_path_factory) -> Engines:
     work = tmp_path_factory.mktemp("spark")
     (work / "duck").mkdir()
     duck = make_project(work / "duck", **SMALL_DEMO)
-    _add_spellings_report(duck.db_path)
+    _add_report(duck.db_path, "R-SPELLINGS", SPELLINGS_PORTFOLIO, SPELLINGS)
+    _add_report(duck.db_path, "R-REPEATED", REPEATED_PORTFOLIO, REPEATED)
     _add_bad_input_reports(duck.db_path)
     spark_source = work / "reports.duckdb"
     spark_source.write_bytes(duck.db_path.read_bytes())
@@ -228,7 +239,7 @@ def test_vectors_are_byte_identical_to_duckdb(engines):
     spark = engines.duck(query.format(engines.spark_table("numeric_window_embeddings")))
     assert len(duck) > 100
     assert spark == duck  # the stale P00001 row is gone: one row per key, the new bytes
-    assert any(row[0] == SPELLINGS_PORTFOLIO for row in spark)
+    assert {SPELLINGS_PORTFOLIO, REPEATED_PORTFOLIO} <= {row[0] for row in spark}
 
 
 def test_window_spec_keys_match_duckdb(engines):
@@ -269,6 +280,18 @@ def test_rejects_are_identical_to_duckdb(engines):
         (None, '"just text"', "not_a_json_object"),
         (None, "[0.1, 0.2]", "not_a_json_object"),
     } <= spelled
+    repeated = {row[3:] for row in spark if row[0] == REPEATED_PORTFOLIO}
+    assert repeated == {
+        ("risk_metrics", "beta", 1, "1", "duplicate_key"),
+        ("risk_metrics", "beta", 3, '"2"', "duplicate_key"),
+        ("risk_metrics", "beta", 4, "3", "duplicate_key"),
+        ("sector", "Tech", 1, '{"a,}":"x]","b":[1,{"c":2}]}', "duplicate_key"),
+        ("sector", "Util", 4, None, "duplicate_key"),
+        ("sector", "Util", 5, "1e400", "non_finite_number"),
+        ("sector", "Cash", 6, '"a\\"b,{\\\\"', "duplicate_key"),
+        ("factor", "mom", 1, "1e400", "duplicate_key"),
+        ("factor", "size", 3, "[1,2]", "duplicate_key"),
+    }
 
 
 def test_joint_rows_match_duckdb(engines):
