@@ -71,11 +71,19 @@ pg-prereqs:
 	else $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
 
 # The Spark target (docs/spark.md): its pins on top of the default ones, in the same venv
-# (pip check is clean), installed only for the Spark target and `make test`.
+# (pip check is clean), installed only for the Spark target and `make test`; then the
+# project's dbt adapter `sparklocal` (adapters/dbt-sparklocal), as a regular install:
+# dbt imports adapters from site-packages' dbt/adapters folder. setuptools builds in the
+# source folder: its build/ is removed so that no stale file gets into the wheel.
 SPARK_STAMP := $(VENV)/.installed-spark
+SPARKLOCAL := adapters/dbt-sparklocal
+SPARKLOCAL_FILES := $(SPARKLOCAL)/pyproject.toml $(wildcard $(SPARKLOCAL)/dbt/*/sparklocal/*.*)
 spark-venv: $(SPARK_STAMP)
-$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt $(SPARKLOCAL_FILES)
 	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	rm -rf $(SPARKLOCAL)/build
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall ./$(SPARKLOCAL)
+	rm -rf $(SPARKLOCAL)/build
 	$(BIN)/python -m pip check
 	touch $@
 
@@ -86,12 +94,11 @@ java-prereqs:
 
 # The local Spark target, as `make run` is for DuckDB: the demo reports put into the
 # Spark catalog (PORTFOLIO_SPARK_DIR, default ./spark-warehouse), then the pipeline.
-SPARK_DBT := $(BIN)/python -m portfolio_embeddings.local_spark_job
 spark-demo: spark-venv java-prereqs profiles demo-data
 	$(BIN)/python -m portfolio_embeddings.spark_source --db $(PORTFOLIO_DUCKDB_PATH)
 
 spark-run: spark-venv java-prereqs profiles
-	$(SPARK_DBT) run --select portfolio_embeddings --target spark --vars '$(DBT_VARS)'
+	$(BIN)/dbt run --select portfolio_embeddings --target spark --vars '$(DBT_VARS)'
 
 spark-test: spark-venv java-prereqs profiles
 	$(BIN)/python -m pytest tests/test_spark.py

@@ -5,8 +5,8 @@
 
 Makes the demo reports once, runs `dbt run --select portfolio_embeddings` on the
 embedded DuckDB target, loads the same reports into the local Spark catalog, runs the
-same selection on the `spark` target (python -m portfolio_embeddings.local_spark_job),
-then a Spark re-run with nothing new (the fixed cost of an invocation). Prints each
+same selection on the `spark` target (the same `dbt`: the sparklocal adapter), then a
+Spark re-run with nothing new (the fixed cost of an invocation). Prints each
 run's seconds, states/s, the peak RSS of its process tree as far as the kernel reports
 it to this process, the per-model times dbt logs, and the Spark / DuckDB ratio. Nothing
 is asserted: docs/scaling.md quotes these figures.
@@ -73,7 +73,6 @@ def main() -> None:
         "PORTFOLIO_DUCKDB_PATH": str(duck),
         "PORTFOLIO_SPARK_DIR": str(work / "spark"),
         "PORTFOLIO_SPARK_CORES": args.cores,
-        "PYSPARK_PYTHON": sys.executable,
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
     }
@@ -85,11 +84,10 @@ def main() -> None:
         [sys.executable, "-m", "portfolio_embeddings.spark_source", "--db", str(reports)],
         env,
     )
-    spark_dbt = [sys.executable, "-m", "portfolio_embeddings.local_spark_job"]
-    spark_s = timed("Spark dbt run", [*spark_dbt, *select, "--target", "spark"], env, args.n)
+    spark_s = timed("Spark dbt run", [str(DBT), *select, "--target", "spark"], env, args.n)
     timed(
         "Spark re-run, nothing new",
-        [*spark_dbt, "run", "--select", "portfolio_embeddings", "--target", "spark"],
+        [str(DBT), "run", "--select", "portfolio_embeddings", "--target", "spark"],
         env,
     )
     print(f"Spark / DuckDB: {spark_s / duck_s:.1f}x the time")

@@ -100,8 +100,10 @@ from members
 {%- endmacro %}
 
 {#- Spark: the position is the key's place in json_object_keys (the map from the VARIANT
-    is in key order, not the document's); a map holds each key once (a repeated key makes
-    the document malformed_json here: docs/spark.md), so no member is shadowed. -#}
+    is in key order, not the document's). A key given twice (parsed with the profile's
+    spark.sql.variant.allowDuplicateKeys: the map holds its last value only): each
+    member of that document is read alone from its own text, in the document's order,
+    and each one whose key comes again later is shadowed, as on DuckDB. -#}
 {% macro spark__typed_feature_members(states) -%}
 with
 
@@ -131,6 +133,31 @@ documents as (
 
 ),
 
+objects as (
+
+    select
+        *,
+        -- the keys in the document's order, repeats included: the VARIANT's map holds
+        -- them sorted, once each
+        json_object_keys(cast(json_document as string)) as document_keys,
+        {{ json_object_entries('json_document') }} as entries
+    from documents
+    where json_document is not null or malformed_text is not null
+
+),
+
+repeated as (
+
+    select
+        *,
+        -- null unless a key repeats (rare): only then is the document split into members
+        case
+            when size(document_keys) > size(entries) then {{ spark_object_member_texts('json_document') }}
+        end as member_texts
+    from objects
+
+),
+
 members as (
 
     select
@@ -141,11 +168,14 @@ members as (
         feature_group,
         json_document,
         malformed_text,
-        -- the keys in the document's order: the VARIANT's map holds them sorted
-        json_object_keys(cast(json_document as string)) as document_keys,
-        {{ json_members('json_document') }}
-    from documents
-    where json_document is not null or malformed_text is not null
+        document_keys,
+        member_texts,
+        {{ json_members(
+            'coalesce(transform(member_texts, member_text -> '
+            ~ json_object_entries('member_text') ~ '[0]), entries)',
+            'json_document'
+        ) }}
+    from repeated
 
 )
 
@@ -155,13 +185,21 @@ select
     as_of_date,
     report_id,
     feature_group,
-    coalesce(array_position(document_keys, member.key), member_index + 1) as entry_position,
+    case
+        when member_texts is not null then member_index + 1
+        else coalesce(array_position(document_keys, member.key), member_index + 1)
+    end as entry_position,
     member.key as feature_key,
-    json_document,
+    -- a repeated key's member: its own text, where feature_raw_value reads a spelling
+    coalesce(member_texts[member_index], json_document) as json_document,
     malformed_text,
     member.value as raw_json,
     malformed_text is not null as is_malformed,
-    false as is_shadowed,
+    coalesce(
+        member_texts is not null
+        and size(document_keys) - array_position(reverse(document_keys), member.key) > member_index,
+        false
+    ) as is_shadowed,
     {{ json_member_type('member.value') }} as value_type,
     {{ json_member_to_double('member.value') }} as parsed_value
 from members

@@ -129,10 +129,11 @@
 {%- endmacro %}
 
 
-{#- Spark: try_parse_json is null for text that is not JSON, and also for a document
-    with a key given twice (spark.sql.variant.allowDuplicateKeys is off), so such a
-    document is one malformed_json reject on Spark where DuckDB gives duplicate_key
-    rejects (docs/spark.md). A JSON null document parses (to a VARIANT null). -#}
+{#- Spark: try_parse_json is null for text that is not JSON. A document with a key
+    given twice parses when spark.sql.variant.allowDuplicateKeys is on (the `spark`
+    profile sets it; spark__typed_feature_members then finds the earlier occurrences);
+    with it off, such a document is null here: one malformed_json reject
+    (docs/spark.md). A JSON null document parses (to a VARIANT null). -#}
 {% macro spark__json_or_null(expression) -%}
   case when try_parse_json(cast({{ expression }} as string)) is not null then {{ expression }} end
 {%- endmacro %}
@@ -171,9 +172,8 @@
     keeps each member's JSON type; from_json(..., 'map<string,string>') would unquote a
     string "1.5" into a usable number. A member's type is the head of its
     schema_of_variant (OBJECT<...>, ARRAY<...>, STRING, BOOLEAN, BIGINT, DECIMAL(p,s),
-    DOUBLE, VOID for a JSON null). Malformed text and a key given twice never reach
-    parse_json: spark__json_or_null sets such a document aside as malformed_json
-    (docs/spark.md). -#}
+    DOUBLE, VOID for a JSON null). Malformed text never reaches parse_json:
+    spark__json_or_null sets such a document aside as malformed_json (docs/spark.md). -#}
 {% macro spark__json_type_of(expression) -%}
   case {{ portfolio_embeddings.spark_variant_kind('try_parse_json(cast(' ~ expression ~ ' as string))') }}
       when 'OBJ' then 'OBJECT'
@@ -223,31 +223,58 @@
 
 
 {#- The members of a JSON document as rows (a select-list generator of two columns,
-    member_index from 0 and member): its json_object_entries, or, when it is not an
-    object or is null (malformed text set aside by json_or_null), one keyless member
-    holding the whole document. -#}
-{% macro json_members(document) %}
-  {{ return(adapter.dispatch('json_members', 'portfolio_embeddings')(document)) }}
+    member_index from 0 and member): `entries` (its json_object_entries), or, when they
+    are null (not an object, or malformed text set aside by json_or_null), one keyless
+    member holding the whole document. -#}
+{% macro json_members(entries, document) %}
+  {{ return(adapter.dispatch('json_members', 'portfolio_embeddings')(entries, document)) }}
 {% endmacro %}
 
-{% macro default__json_members(document) -%}
-  {%- set entries -%}
-    coalesce(
-        {{ portfolio_embeddings.json_object_entries(document) }},
-        [{ 'key': null, 'value': cast({{ document }} as json) }]
-    )
+{% macro default__json_members(entries, document) -%}
+  {%- set members -%}
+    coalesce({{ entries }}, [{ 'key': null, 'value': cast({{ document }} as json) }])
   {%- endset -%}
-  unnest({{ entries }}) as member,
-  generate_subscripts({{ entries }}, 1) - 1 as member_index
+  unnest({{ members }}) as member,
+  generate_subscripts({{ members }}, 1) - 1 as member_index
 {%- endmacro %}
 
-{% macro spark__json_members(document) -%}
+{% macro spark__json_members(entries, document) -%}
   posexplode(
       coalesce(
-          {{ portfolio_embeddings.json_object_entries(document) }},
+          {{ entries }},
           array(named_struct('key', cast(null as string), 'value', cast(null as variant)))
       )
   ) as (member_index, member)
+{%- endmacro %}
+
+
+{#- Spark: the text of each top-level member of a JSON object, in the document's order
+    and repeats included (the VARIANT keeps one member per key), each as a one-member
+    object '{"key": value}'. Tokens: a string literal whole, a bracket, a comma, or a run
+    of anything else; a comma one level deep ends a member. For valid JSON only. -#}
+{% macro spark_object_member_texts(document) -%}
+  aggregate(
+      regexp_extract_all(
+          cast({{ document }} as string), '"(?:[^"\\\\]|\\\\.)*"|[\\[\\]{},]|[^"\\[\\]{},]+', 0
+      ),
+      named_struct('depth', 0, 'member', '', 'members', cast(array() as array<string>)),
+      (state, token) -> case
+          when token in ('{', '[') then named_struct(
+              'depth', state.depth + 1,
+              'member', if(state.depth = 0, '', concat(state.member, token)),
+              'members', state.members
+          )
+          when token in ('}', ']') or (token = ',' and state.depth = 1) then named_struct(
+              'depth', state.depth - if(token = ',', 0, 1),
+              'member', if(state.depth = 1, '', concat(state.member, token)),
+              'members', if(
+                  state.depth = 1, concat(state.members, array(concat('{', state.member, '}'))), state.members
+              )
+          )
+          else named_struct('depth', state.depth, 'member', concat(state.member, token), 'members', state.members)
+      end,
+      state -> state.members
+  )
 {%- endmacro %}
 
 

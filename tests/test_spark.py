@@ -1,12 +1,12 @@
 """The Spark target against the DuckDB target on the same reports: real local Spark
 (dbt-spark `method: session`, Parquet tables, a Derby metastore in a temporary folder),
 real dbt. Two dbt invocations in all (a DuckDB run, a Spark build), so that the Spark
-part stays within minutes on two cores. The Python models' compiled code runs in dbt's
-SparkSession through portfolio_embeddings.local_spark_job, the stand-in for the
-Databricks job runner.
+part stays within minutes on two cores. The Spark build is the venv's plain `dbt` on
+the `spark` target (type sparklocal, adapters/dbt-sparklocal), whose local_session
+submission runs the Python models' compiled code in dbt's SparkSession.
 
-Needs the Spark requirements (requirements-spark.txt) and Java 17+: `make test`
-installs both.
+Needs the Spark requirements (requirements-spark.txt, the sparklocal adapter) and
+Java 17+: `make test` installs them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROFILES_DIR, PROJECT_DIR, SMALL_DEMO, make_project
+from conftest import DBT, PROFILES_DIR, PROJECT_DIR, SMALL_DEMO, make_project
 
 from portfolio_embeddings.spark_table import PLATFORM_COLUMNS
 
@@ -37,8 +37,18 @@ SPELLINGS = {
     "exposures_by_sector": '"just text"',
     "exposures_by_factor": "[0.1, 0.2]",
 }
-# Issue-12 bad input both engines reject alike (docs/spark.md: a repeated key and bare
-# NaN are where they differ, so they are not here): report_id -> (portfolio_id,
+# Keys given twice: the last occurrence counts, each earlier one is a duplicate_key
+# reject at its entry_position. Values of every kind, a key spelled with an escape,
+# commas, brackets and quotes inside strings, overflowing numbers, a newline.
+REPEATED_PORTFOLIO = "P99992"
+REPEATED = {
+    "risk_metrics": '{"beta": 1, "vol": 0.2, "beta": "2", "\\u0062eta": 3, "beta": 1.5E+1}',
+    "exposures_by_sector": '{"Tech": {"a,}": "x]", "b": [1, {"c": 2}]}, "Energy": 0.5,\n'
+    ' "Tech": 0.25, "Util": null, "Util": 1e400, "Cash": "a\\"b,{\\\\", "Cash": 0.1}',
+    "exposures_by_factor": '{"mom": 1e400, "mom": 0.3, "size": [1, 2], "size": -0.1}',
+}
+# Issue-12 bad input both engines reject alike (docs/spark.md: bare NaN is where they
+# differ, so it is not here): report_id -> (portfolio_id,
 # as_of_date, created_at, exposures_by_sector); None keeps the copied row's value.
 BAD_REPORTS = {
     "R-BLANK-ID": (" \t ", None, None, None),
@@ -69,12 +79,16 @@ class Engines:
 
 
 def _spark_env(spark_dir: Path, work_dir: Path) -> dict:
+    # as a user runs the venv's dbt: the venv not on PATH, no PYSPARK_PYTHON (the
+    # adapter gives Spark's Python workers dbt's interpreter)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_PYTHON", "VIRTUAL_ENV")}
+    venv_bin = str(DBT.parent)
     return {
-        **os.environ,
+        **env,
+        "PATH": os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin),
         "PORTFOLIO_SPARK_DIR": str(spark_dir),
         "PORTFOLIO_SPARK_CORES": "2",
         "PORTFOLIO_SPARK_SHUFFLE_PARTITIONS": "4",
-        "PYSPARK_PYTHON": sys.executable,
         "DBT_PROFILES_DIR": str(PROFILES_DIR),
         "DBT_TARGET_PATH": str(work_dir / "target-spark"),
         "DBT_LOG_PATH": str(work_dir / "logs-spark"),
@@ -83,14 +97,14 @@ def _spark_env(spark_dir: Path, work_dir: Path) -> dict:
     }
 
 
-def _add_spellings_report(db_path: Path) -> None:
+def _add_report(db_path: Path, report_id: str, portfolio_id: str, documents: dict) -> None:
     with duckdb.connect(str(db_path)) as con:
         con.execute(
             "insert into main.portfolio_risk_reports select * replace ("
-            "'R-SPELLINGS' as report_id, ? as portfolio_id, ? as risk_metrics,"
+            "? as report_id, ? as portfolio_id, ? as risk_metrics,"
             " ? as exposures_by_sector, ? as exposures_by_factor)"
             " from main.portfolio_risk_reports order by report_id limit 1",
-            [SPELLINGS_PORTFOLIO, *SPELLINGS.values()],
+            [report_id, portfolio_id, *documents.values()],
         )
 
 
@@ -161,7 +175,8 @@ def engines(tmp_path_factory) -> Engines:
     work = tmp_path_factory.mktemp("spark")
     (work / "duck").mkdir()
     duck = make_project(work / "duck", **SMALL_DEMO)
-    _add_spellings_report(duck.db_path)
+    _add_report(duck.db_path, "R-SPELLINGS", SPELLINGS_PORTFOLIO, SPELLINGS)
+    _add_report(duck.db_path, "R-REPEATED", REPEATED_PORTFOLIO, REPEATED)
     _add_bad_input_reports(duck.db_path)
     spark_source = work / "reports.duckdb"
     spark_source.write_bytes(duck.db_path.read_bytes())
@@ -186,7 +201,7 @@ def engines(tmp_path_factory) -> Engines:
     )  # fmt: skip
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     build = subprocess.run(
-        [sys.executable, "-m", "portfolio_embeddings.local_spark_job", "build",
+        [str(DBT), "build",
          "--select", "portfolio_embeddings", "--target", "spark",
          # the source's and staging's own tests (not_null, unique) flag BAD_REPORTS, as
          # on every engine: the pipeline itself must pass
@@ -202,6 +217,7 @@ def engines(tmp_path_factory) -> Engines:
 def test_models_and_data_tests_pass_on_spark(engines):
     summary = [line for line in engines.build_output.splitlines() if "Done. PASS=" in line]
     assert summary, engines.build_output[-3000:]
+    assert "Registered adapter: sparklocal=" in engines.build_output
     counts = dict(part.split("=") for part in summary[-1].split("Done. ")[1].split())
     assert counts["ERROR"] == "0" and counts["SKIP"] == "0"
     assert int(counts["PASS"]) >= 9 + 30  # the nine models and the data tests
@@ -223,7 +239,7 @@ def test_vectors_are_byte_identical_to_duckdb(engines):
     spark = engines.duck(query.format(engines.spark_table("numeric_window_embeddings")))
     assert len(duck) > 100
     assert spark == duck  # the stale P00001 row is gone: one row per key, the new bytes
-    assert any(row[0] == SPELLINGS_PORTFOLIO for row in spark)
+    assert {SPELLINGS_PORTFOLIO, REPEATED_PORTFOLIO} <= {row[0] for row in spark}
 
 
 def test_window_spec_keys_match_duckdb(engines):
@@ -264,6 +280,18 @@ def test_rejects_are_identical_to_duckdb(engines):
         (None, '"just text"', "not_a_json_object"),
         (None, "[0.1, 0.2]", "not_a_json_object"),
     } <= spelled
+    repeated = {row[3:] for row in spark if row[0] == REPEATED_PORTFOLIO}
+    assert repeated == {
+        ("risk_metrics", "beta", 1, "1", "duplicate_key"),
+        ("risk_metrics", "beta", 3, '"2"', "duplicate_key"),
+        ("risk_metrics", "beta", 4, "3", "duplicate_key"),
+        ("sector", "Tech", 1, '{"a,}":"x]","b":[1,{"c":2}]}', "duplicate_key"),
+        ("sector", "Util", 4, None, "duplicate_key"),
+        ("sector", "Util", 5, "1e400", "non_finite_number"),
+        ("sector", "Cash", 6, '"a\\"b,{\\\\"', "duplicate_key"),
+        ("factor", "mom", 1, "1e400", "duplicate_key"),
+        ("factor", "size", 3, "[1,2]", "duplicate_key"),
+    }
 
 
 def test_joint_rows_match_duckdb(engines):
@@ -294,3 +322,20 @@ def test_rows_of_other_writers_and_states_are_kept(engines):
         f"where portfolio_id = '{FOREIGN_REJECT_STATE[0]}'"
     )
     assert old_rejects == [("R-OLD",)]
+
+
+def test_sparklocal_adapter_extends_dbt_spark():
+    from dbt.adapters.factory import get_adapter_type_names, load_plugin
+    from dbt.adapters.spark import SparkAdapter
+    from dbt.adapters.sparklocal import Plugin
+    from dbt_common.exceptions import DbtRuntimeError
+
+    credentials = load_plugin("sparklocal")
+    # dispatch and materializations: sparklocal__, then spark__ (dbt-spark's), then default__
+    assert get_adapter_type_names("sparklocal") == ["sparklocal", "spark"]
+    assert issubclass(Plugin.adapter, SparkAdapter) and Plugin.adapter.type() == "sparklocal"
+    assert Plugin.adapter.get_adapter_run_info(None).adapter_name == "sparklocal"
+    session = credentials(method="session", host="localhost", schema="s")
+    assert session.type == "sparklocal"
+    with pytest.raises(DbtRuntimeError, match="method: session"):
+        credentials(method="thrift", host="localhost", schema="s")

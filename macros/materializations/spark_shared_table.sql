@@ -5,8 +5,8 @@
   platform's columns when absent and never dropped (--full-refresh included); the
   model's rows replace exactly the rows with their unique_key (Delta: one MERGE;
   Parquet: a rewrite). The code is submitted as any dbt Python model is: a Databricks
-  job, or on the local `spark` target the local_session helper
-  (portfolio_embeddings/local_spark_job.py).
+  job, or on the local `spark` target the sparklocal adapter's local_session
+  (adapters/dbt-sparklocal). adapter='spark' covers sparklocal (its parent adapter).
 -#}
 {% materialization shared_table, adapter='spark', supported_languages=['python'] %}
 

@@ -1,7 +1,7 @@
 {#- dbt-spark takes no custom incremental strategy: there, the same rule is the
     spark_replace_states materialization (macros/materializations/spark_replace_states.sql) -#}
 {{ config(
-    materialized='spark_replace_states' if target.type in ['spark', 'databricks'] else 'incremental',
+    materialized='incremental' if target.type == 'duckdb' else 'spark_replace_states',
     incremental_strategy='replace_states',
     full_refresh=false,
     on_schema_change='append_new_columns',
