@@ -15,55 +15,52 @@
     parse (json_object_or_null); only the few others (not an object, not JSON) pay the
     checks that tell them apart (docs/performance.md). -#}
 {% macro default__typed_feature_members(states) -%}
+{%- set documents = [
+    ('risk_metrics', 'risk_metrics'),
+    ('sector', 'exposures_by_sector'),
+    ('factor', 'exposures_by_factor'),
+] -%}
 with
+{% for feature_group, column in documents %}
+parsed_{{ feature_group }} as (
 
-documents as (
-
+    -- one column at a time: each keeps its own type (JSON, text, MAP), where a list of
+    -- the three would cast text to JSON and fail on text that is not JSON
     select
         state_idx,
         portfolio_id,
         as_of_date,
         report_id,
-        unnest(['risk_metrics', 'sector', 'factor']) as feature_group,
-        -- JSON text or JSON, as the source holds it
-        unnest([risk_metrics, exposures_by_sector, exposures_by_factor]) as json_document
+        {{ column }} as json_document,
+        {{ json_object_or_null(column) }} as json_object
     from {{ states }}
+    where {{ column }} is not null
 
 ),
-
-parsed as (
-
-    select
-        *,
-        {{ json_object_or_null('json_document') }} as json_object
-    from documents
-    where json_document is not null
-
-),
-
+{% endfor %}
 checked as (
-
+{% for feature_group, column in documents %}
     select
         state_idx,
         portfolio_id,
         as_of_date,
         report_id,
-        feature_group,
-        json_object,
+        '{{ feature_group }}' as feature_group,
         -- text that is not JSON is set aside: it would stop the parse of every report
         case when json_object is null then {{ malformed_json_text('json_document') }} end
             as malformed_text,
         case
             when json_object is not null then map_entries(json_object)
             when {{ malformed_json_text('json_document') }} is not null
-                then [{ 'key': null, 'value': cast(null as json) }]
+                then [{ 'key': cast(null as varchar), 'value': cast(null as json) }]
             else coalesce(
                 {{ json_object_entries('json_document') }},
-                [{ 'key': null, 'value': cast(json_document as json) }]
+                [{ 'key': cast(null as varchar), 'value': cast(json_document as json) }]
             )
         end as entries
-    from parsed
-
+    from parsed_{{ feature_group }}
+    {% if not loop.last %}union all{% endif %}
+{% endfor %}
 ),
 
 members as (
