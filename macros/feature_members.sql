@@ -100,7 +100,11 @@ from members
     is in key order, not the document's). A key given twice (parsed with the profile's
     spark.sql.variant.allowDuplicateKeys: the map holds its last value only): each
     member of that document is read alone from its own text, in the document's order,
-    and each one whose key comes again later is shadowed, as on DuckDB. -#}
+    and each one whose key comes again later is shadowed, as on DuckDB. A document
+    try_parse_json refuses that is JSON as DuckDB reads it, bare NaN / Infinity
+    included (its text parses once they are null: spark_non_finite_as_null), is split
+    the same way, each member read alone (spark_non_finite_member_entry). Only such
+    refused documents pay for the check. -#}
 {% macro spark__typed_feature_members(states) -%}
 with
 
@@ -125,8 +129,42 @@ documents as (
                 malformed_json_text('exposures_by_sector'),
                 malformed_json_text('exposures_by_factor'),
             ],
+            'document_text': [
+                'cast(risk_metrics as string)',
+                'cast(exposures_by_sector as string)',
+                'cast(exposures_by_factor as string)',
+            ],
         }) }}
     from {{ states }}
+
+),
+
+non_finite as (
+
+    -- a refused document (rare): with its bare NaN / Infinity null, is it JSON?
+    select
+        *,
+        case when malformed_text is not null then {{ spark_non_finite_as_null('document_text') }} end
+            as finite_text
+    from documents
+    where json_document is not null or malformed_text is not null
+
+),
+
+rescued as (
+
+    select
+        state_idx,
+        portfolio_id,
+        as_of_date,
+        report_id,
+        feature_group,
+        -- JSON as DuckDB reads it: kept, with finite_text (its NaN null) the text Spark parses
+        coalesce(json_document, if(try_parse_json(finite_text) is not null, document_text, null))
+            as json_document,
+        if(try_parse_json(finite_text) is not null, null, malformed_text) as malformed_text,
+        if(try_parse_json(finite_text) is not null, finite_text, null) as finite_text
+    from non_finite
 
 ),
 
@@ -136,10 +174,9 @@ objects as (
         *,
         -- the keys in the document's order, repeats included: the VARIANT's map holds
         -- them sorted, once each
-        json_object_keys(cast(json_document as string)) as document_keys,
-        {{ json_object_entries('json_document') }} as entries
-    from documents
-    where json_document is not null or malformed_text is not null
+        json_object_keys(coalesce(finite_text, cast(json_document as string))) as document_keys,
+        {{ json_object_entries('coalesce(finite_text, cast(json_document as string))') }} as entries
+    from rescued
 
 ),
 
@@ -147,9 +184,11 @@ repeated as (
 
     select
         *,
-        -- null unless a key repeats (rare): only then is the document split into members
+        -- null unless a key repeats or the document has a bare NaN / Infinity (rare):
+        -- only then is the document split into members
         case
-            when size(document_keys) > size(entries) then {{ spark_object_member_texts('json_document') }}
+            when size(document_keys) > size(entries) or (finite_text is not null and entries is not null)
+                then {{ spark_object_member_texts('json_document') }}
         end as member_texts
     from objects
 
@@ -165,11 +204,13 @@ members as (
         feature_group,
         json_document,
         malformed_text,
+        finite_text,
         document_keys,
         member_texts,
         {{ json_members(
-            'coalesce(transform(member_texts, member_text -> '
-            ~ json_object_entries('member_text') ~ '[0]), entries)',
+            'coalesce(transform(member_texts, member_text -> if(finite_text is null, '
+            ~ json_object_entries('member_text') ~ '[0], '
+            ~ spark_non_finite_member_entry('member_text') ~ ')), entries)',
             'json_document'
         ) }}
     from repeated

@@ -278,6 +278,50 @@
 {%- endmacro %}
 
 
+{#- Spark: JSON text with each bare non-finite number outside its string literals (the
+    spellings DuckDB reads as numbers: NaN, Infinity, inf, each with an optional minus, in
+    any case) replaced by null, so that try_parse_json of it tells whether the text is
+    JSON as DuckDB reads it. Tokens: a string literal whole, a lone quote, a run of
+    anything else; a literal counts only as a whole word (not `infinityy`, `1.5inf`,
+    `--nan`, `+inf`). -#}
+{% macro spark_non_finite_as_null(text) -%}
+  array_join(
+      transform(
+          regexp_extract_all(cast({{ text }} as string), '"(?:[^"\\\\]|\\\\.)*"|"|[^"]+', 0),
+          token -> if(
+              left(token, 1) = '"',
+              token,
+              regexp_replace(token, '(?i)(?<![A-Za-z0-9_.+-])-?(?:nan|infinity|inf)(?![A-Za-z0-9_.])', 'null')
+          )
+      ),
+      ''
+  )
+{%- endmacro %}
+
+
+{#- Spark: the {key, value} of a one-member object's text (spark_object_member_texts) in
+    a document that holds bare non-finite numbers. A value that is such a number alone
+    becomes that DOUBLE (NaN, Infinity or -Infinity) in a VARIANT, its spelling left in
+    the text for json_member_raw_text; a value with one nested holds null there. -#}
+{% macro spark_non_finite_member_entry(member_text) -%}
+  {%- set entry = json_object_entries(spark_non_finite_as_null(member_text)) ~ '[0]' -%}
+  {%- set literal -%}
+    lower(regexp_extract(
+        {{ member_text }}, '^\\{\\s*"(?:[^"\\\\]|\\\\.)*"\\s*:\\s*(-?(?i:infinity|inf|nan))\\s*\\}$', 1
+    ))
+  {%- endset -%}
+  named_struct(
+      'key', {{ entry }}.key,
+      'value', case
+          when {{ literal }} = '' then {{ entry }}.value
+          when {{ literal }} like '%nan' then cast(double('NaN') as variant)
+          when {{ literal }} like '-%' then cast(double('-Infinity') as variant)
+          else cast(double('Infinity') as variant)
+      end
+  )
+{%- endmacro %}
+
+
 {#- The raw JSON text of a member (key, value) from json_members of `document`, null for
     a JSON null; a keyless member's text is the whole document as the source spells it. -#}
 {% macro json_member_raw_text(key, value, document) %}
@@ -300,7 +344,7 @@
           then coalesce(
               nullif(regexp_extract(
                   cast({{ document }} as string),
-                  concat('"\\Q', {{ key }}, '\\E"\\s*:\\s*(-?[0-9][-+0-9.eE]*)'),
+                  concat('"\\Q', {{ key }}, '\\E"\\s*:\\s*(-?[0-9][-+0-9.eE]*|-?(?i:infinity|inf|nan))'),
                   1
               ), ''),
               cast(variant_get({{ value }}, '$', 'double') as string)

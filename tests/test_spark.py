@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -47,14 +48,30 @@ REPEATED = {
     ' "Tech": 0.25, "Util": null, "Util": 1e400, "Cash": "a\\"b,{\\\\", "Cash": 0.1}',
     "exposures_by_factor": '{"mom": 1e400, "mom": 0.3, "size": [1, 2], "size": -0.1}',
 }
-# Issue-12 bad input both engines reject alike (docs/spark.md: bare NaN is where they
-# differ, so it is not here): report_id -> (portfolio_id,
+# Bare NaN / Infinity, not JSON but numbers to DuckDB (NaN, Infinity, inf, a minus, any
+# case): each such member a non_finite_number reject keeping its spelling, the others
+# used; nested in an object or an array, an object_value / array_value; in a string,
+# text; a key repeated; spaces and newlines around; a document that is no object.
+NON_FINITE_PORTFOLIO = "P99991"
+NON_FINITE = {
+    "risk_metrics": '{"a": NaN, "b": 0.5, "c": -Infinity, "d": Infinity, "e": nan,'
+    ' "f": inf, "g": -INF, "h": "NaN", "i": [1, NaN], "j": {"x": -inf}, "k": nan,'
+    ' "l": 1e400, "m": "x, \\"NaN\\" {", "n": -nAn, "k": 2, "o": infinity, "p": 0.25}',
+    "exposures_by_sector": '{\n "Tech" :\t-Infinity ,\n "Energy": 0.25, "Util": NaN\n}',
+    "exposures_by_factor": "[NaN, 1]",
+}
+# Issue-12 bad input both engines reject alike: report_id -> (portfolio_id,
 # as_of_date, created_at, exposures_by_sector); None keeps the copied row's value.
+# Malformed text stays one malformed_json reject with bare NaN in it too.
 BAD_REPORTS = {
     "R-BLANK-ID": (" \t ", None, None, None),
     "R-NO-DATE": ("P99998", "null", None, None),
     "R-NO-CREATED": ("P99997", None, "null", None),
     "R-MALFORMED": ("P99996", None, None, "'{\"tech\": 0.5,'"),
+    "R-MALFORMED-NAN": ("P99990", None, None, '\'{"tech": NaN, "x": infinityy}\''),
+    "R-NAN-OPEN-STRING": ("P99989", None, None, '\'{"tech": "a, NaN}\''),
+    "R-NAN-CUT": ("P99988", None, None, '\'{"tech": NaN, "x": 1,\''),
+    "R-NAN-DOCUMENT": ("P99987", None, None, "'-Infinity'"),
 }
 DUPLICATE_REPORT_ID = "R-TWICE"
 # Rows of other writers and a stale row of this project, in the Spark tables before
@@ -177,6 +194,7 @@ def engines(tmp_path_factory) -> Engines:
     duck = make_project(work / "duck", **SMALL_DEMO)
     _add_report(duck.db_path, "R-SPELLINGS", SPELLINGS_PORTFOLIO, SPELLINGS)
     _add_report(duck.db_path, "R-REPEATED", REPEATED_PORTFOLIO, REPEATED)
+    _add_report(duck.db_path, "R-NON-FINITE", NON_FINITE_PORTFOLIO, NON_FINITE)
     _add_bad_input_reports(duck.db_path)
     spark_source = work / "reports.duckdb"
     spark_source.write_bytes(duck.db_path.read_bytes())
@@ -239,7 +257,9 @@ def test_vectors_are_byte_identical_to_duckdb(engines):
     spark = engines.duck(query.format(engines.spark_table("numeric_window_embeddings")))
     assert len(duck) > 100
     assert spark == duck  # the stale P00001 row is gone: one row per key, the new bytes
-    assert {SPELLINGS_PORTFOLIO, REPEATED_PORTFOLIO} <= {row[0] for row in spark}
+    assert {SPELLINGS_PORTFOLIO, REPEATED_PORTFOLIO, NON_FINITE_PORTFOLIO} <= {
+        row[0] for row in spark
+    }
 
 
 def test_window_spec_keys_match_duckdb(engines):
@@ -260,13 +280,19 @@ def test_rejects_are_identical_to_duckdb(engines):
         f"select {columns} from {engines.spark_table('portfolio_feature_rejects')} "
         f"where portfolio_id <> '{FOREIGN_REJECT_STATE[0]}' order by all"
     )
-    assert spark == duck
+    # docs/spark.md: a bare NaN nested in an object / array member is null in Spark's
+    # raw text of it; the reject is the same
+    assert spark == [_nested_non_finite_as_null(row) for row in duck]
     reasons = {(row[2], row[7]) for row in spark}
     assert {
         ("R-BLANK-ID", "invalid_portfolio_id"),
         ("R-NO-DATE", "missing_as_of_date"),
         (DUPLICATE_REPORT_ID, "duplicate_report_id"),
         ("R-MALFORMED", "malformed_json"),
+        ("R-MALFORMED-NAN", "malformed_json"),
+        ("R-NAN-OPEN-STRING", "malformed_json"),
+        ("R-NAN-CUT", "malformed_json"),
+        ("R-NAN-DOCUMENT", "not_a_json_object"),
     } <= reasons
     spelled = {(row[4], row[6], row[7]) for row in spark if row[0] == SPELLINGS_PORTFOLIO}
     assert {
@@ -292,6 +318,33 @@ def test_rejects_are_identical_to_duckdb(engines):
         ("factor", "mom", 1, "1e400", "duplicate_key"),
         ("factor", "size", 3, "[1,2]", "duplicate_key"),
     }
+    non_finite = {row[3:] for row in spark if row[0] == NON_FINITE_PORTFOLIO}
+    assert non_finite == {
+        ("risk_metrics", "a", 1, "NaN", "non_finite_number"),
+        ("risk_metrics", "c", 3, "-Infinity", "non_finite_number"),
+        ("risk_metrics", "d", 4, "Infinity", "non_finite_number"),
+        ("risk_metrics", "e", 5, "nan", "non_finite_number"),
+        ("risk_metrics", "f", 6, "inf", "non_finite_number"),
+        ("risk_metrics", "g", 7, "-INF", "non_finite_number"),
+        ("risk_metrics", "h", 8, '"NaN"', "string_value"),
+        ("risk_metrics", "i", 9, "[1,null]", "array_value"),  # DuckDB: [1,NaN]
+        ("risk_metrics", "j", 10, '{"x":null}', "object_value"),  # DuckDB: {"x":-inf}
+        ("risk_metrics", "k", 11, "nan", "duplicate_key"),
+        ("risk_metrics", "l", 12, "1e400", "non_finite_number"),
+        ("risk_metrics", "m", 13, '"x, \\"NaN\\" {"', "string_value"),
+        ("risk_metrics", "n", 14, "-nAn", "non_finite_number"),
+        ("risk_metrics", "o", 16, "infinity", "non_finite_number"),
+        ("sector", "Tech", 1, "-Infinity", "non_finite_number"),
+        ("sector", "Util", 3, "NaN", "non_finite_number"),
+        ("factor", None, 1, "[NaN, 1]", "not_a_json_object"),
+    }
+
+
+def _nested_non_finite_as_null(row: tuple) -> tuple:
+    if row[0] != NON_FINITE_PORTFOLIO or row[7] not in ("object_value", "array_value"):
+        return row
+    raw = re.sub(r"(?i)(?<![\w.+-])-?(?:infinity|inf|nan)(?![\w.])", "null", row[6])
+    return (*row[:6], raw, row[7])
 
 
 def test_joint_rows_match_duckdb(engines):
