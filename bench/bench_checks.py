@@ -32,9 +32,9 @@ BEFORE_CHECKS = "92c5bc4"
 
 def run_side(project: Path, source: Path, workdir: Path, side: str) -> dict:
     """One first run of `project` on a fresh copy of `source`: timings."""
-    folder = workdir / side
+    folder = workdir / "runs" / side
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
+    folder.mkdir(parents=True)
     db_path = folder / "bench.duckdb"
     shutil.copy(source, db_path)
     env = {
