@@ -46,23 +46,26 @@ def run_side(project: Path, source: Path, workdir: Path, side: str) -> dict:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = ["/usr/bin/time", "-f", "%U %S %M", str(DBT), "run", "--select",
-               "portfolio_embeddings", "--profiles-dir", str(PROJECT_DIR),
-               "--project-dir", str(project)]  # fmt: skip
+    command = [str(DBT), "run", "--select", "portfolio_embeddings",
+               "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(project)]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    child = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    output = child.stdout.read()
+    # this child's own CPU and peak RSS (RUSAGE_CHILDREN would mix in the other side's)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{side} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    user, system, max_kb = done.stderr.strip().splitlines()[-1].split()
+    if child.returncode != 0:
+        sys.exit(f"{side} failed:\n{output[-6000:]}")
     results = json.loads((folder / "target" / "run_results.json").read_text())
     models = {
         r["unique_id"].split(".")[-1]: r["execution_time"]
         for r in results["results"]
         if r["unique_id"].startswith("model.")
     }
-    return {"wall": seconds, "cpu": float(user) + float(system),
-            "rss_gib": int(max_kb) / 2**20, "models": models}  # fmt: skip
+    return {"wall": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_gib": usage.ru_maxrss / 2**20, "models": models}  # fmt: skip
 
 
 def main() -> None:
