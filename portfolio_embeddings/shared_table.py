@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -23,10 +24,15 @@ import pyarrow as pa
 from portfolio_embeddings import table_slice
 from portfolio_embeddings.postgres_copy import KeyedCopyResult, keyed_copy
 from portfolio_embeddings.sql import sql_literal
+from portfolio_embeddings.vector_fill import VectorFill
+from portfolio_embeddings.vector_fill import quote as _quote
 
 # Rows per Arrow batch read from a DuckDB relation: one COPY block (~27 MB of vectors).
 BATCH_ROWS = 16_384
 APPLICATION = "portfolio_embeddings"
+# String compressions DuckDB would try on every row group of the write: none fits random
+# float32 bytes, and trying them costs about half the write (docs/performance.md).
+SKIPPED_COMPRESSIONS = ("dictionary", "fsst", "dict_fsst")
 
 
 def replace_keys(
@@ -39,13 +45,24 @@ def replace_keys(
     table: str,
     keys: list[str],
     tombstone_column: str | None = None,
+    vector_from: dict | None = None,
 ) -> int:
     """Replace the rows of `database.schema.table` that have the keys of `model_output`
     (an Arrow reader or table, a DuckDB relation, a DataFrame) by those rows. A row
     whose `tombstone_column` is null only deletes what is stored under its key.
 
+    With `vector_from` ({"table": name, "match": {its column: expression on a row}}),
+    the rows have no vector column: each row takes the vector of its matching row of
+    that table (same database and schema) inside the database, and a row without a
+    match only deletes its key.
+
     Returns the number of rows written.
     """
+    fill = None
+    if vector_from:  # qualified as the engine's own SQL names it
+        catalog = [schema] if engine == "postgres" else [database, schema]
+        fill = VectorFill(_qualified(*catalog, vector_from["table"]), vector_from["match"])
+        tombstone_column = None
     registered = f"__dbt_rows_{table}"
     con.register(registered, model_output)
     try:
@@ -59,19 +76,21 @@ def replace_keys(
                 lock_name=f"{APPLICATION}:{table}",
                 application_name=APPLICATION,
                 tombstone_column=tombstone_column,
+                vector_fill=fill,
             )
             return result.inserted
         if engine == "duckdb":
-            return _duckdb_keyed_replace(
-                con, registered, database, schema, table, keys, tombstone_column
-            )
+            with _string_compressions_skipped(con):
+                return _duckdb_keyed_replace(
+                    con, registered, database, schema, table, keys, tombstone_column, fill
+                )
         raise ValueError(f"shared_table: no writer for engine {engine!r}")
     finally:
         con.unregister(registered)
 
 
 def _duckdb_keyed_replace(
-    con, registered: str, database, schema, table, keys, tombstone_column
+    con, registered: str, database, schema, table, keys, tombstone_column, fill
 ) -> int:
     target = _qualified(database, schema, table)
     batch = _qualified(database, schema, f"{table}__dbt_batch")
@@ -98,16 +117,33 @@ def _duckdb_keyed_replace(
             f"(select 1 from {batch} as incoming where {matches})"
         )
         column_list = ", ".join(map(_quote, columns))
-        alive = f"where {_quote(tombstone_column)} is not null" if tombstone_column else ""
-        (written,) = con.execute(
-            f"insert into {target} ({column_list}) select {column_list} from {batch} {alive}"
-        ).fetchone()
+        if fill is not None:
+            insert = fill.insert_sql(target, batch, columns)
+        else:
+            alive = f"where {_quote(tombstone_column)} is not null" if tombstone_column else ""
+            insert = f"insert into {target} ({column_list}) select {column_list} from {batch}"
+            insert += f" {alive}"
+        (written,) = con.execute(insert).fetchone()
         con.execute(f"drop table {batch}")
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return written
+
+
+@contextmanager
+def _string_compressions_skipped(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's string compressions off for the write, the user's setting back after.
+    The setting is global; a DuckDB target runs one model at a time (threads: 1)."""
+    (before,) = con.execute("select current_setting('disabled_compression_methods')").fetchone()
+    skipped = {name.strip().lower() for name in before.split(",") if name.strip()}
+    skipped |= set(SKIPPED_COMPRESSIONS)
+    con.execute("set disabled_compression_methods = ?", [",".join(sorted(skipped))])
+    try:
+        yield
+    finally:
+        con.execute("set disabled_compression_methods = ?", [before])
 
 
 def _in_slice(narrowing: dict[str, list]) -> str:
@@ -128,10 +164,6 @@ def _literal(value) -> str | None:
     if isinstance(value, str) and "\x00" not in value:
         return sql_literal(value)
     return None
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _qualified(*parts: str) -> str:

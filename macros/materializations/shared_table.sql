@@ -10,6 +10,10 @@
        (portfolio_embeddings.shared_table.replace_keys: DuckDB SQL, or a streamed binary
        COPY into an ATTACHed PostgreSQL). Rows with other keys are never touched. With
        config tombstone_column, a row that has null there only deletes its key.
+    3. With config vector_from (a table of the same database and schema, and how its
+       columns match the rows'), the rows carry no vector: each takes its vector from
+       its matching row there, inside the target's database, and a row without one
+       only deletes its key (tombstone_column does not apply).
 
   Laid out after dbt-duckdb's table and incremental materializations.
 -#}
@@ -39,6 +43,7 @@
     written by key (portfolio_embeddings.shared_table.replace_keys). Text only: dbt lets
     only the materialization itself submit the Python statement. -#}
 {% macro replace_keys_python(target_relation, keys, engine) %}
+{%- set vector_from = config.get('meta', {}).get('vector_from') %}
 
 
 def materialize(rows, con):
@@ -53,6 +58,7 @@ def materialize(rows, con):
         table={{ target_relation.identifier | tojson }},
         keys={{ keys | tojson }},
         tombstone_column={{ config.get('meta', {}).get('tombstone_column') | tojson }},
+        vector_from={{ vector_from | tojson if vector_from else 'None' }},
     )
 {%- endmacro %}
 

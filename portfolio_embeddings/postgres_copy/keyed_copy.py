@@ -27,6 +27,7 @@ from psycopg.copy import QueuedLibpqWriter
 
 from portfolio_embeddings import table_slice
 from portfolio_embeddings.postgres_copy.binary_format import SIGNATURE, TRAILER, encode_batch
+from portfolio_embeddings.vector_fill import VectorFill
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,21 @@ def keyed_copy(
     lock_name: str,
     application_name: str = "keyed_copy",
     tombstone_column: str | None = None,
+    vector_fill: VectorFill | None = None,
 ) -> KeyedCopyResult:
     """Replace the keys of the `rows` in `schema.table`, in one transaction.
 
     A key is a column or an expression on one (e.g. "entity_scope->>'portfolio_id'").
     A row whose `tombstone_column` is null is a tombstone: what the table holds under
     its key is deleted and the row itself is not inserted. Concurrent writers with the
-    same `lock_name` take turns.
+    same `lock_name` take turns. With `vector_fill`, the rows take their vectors from
+    another table in the server (keyed_fill).
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
+    if vector_fill is not None:
+        from portfolio_embeddings.postgres_copy.keyed_fill import keyed_fill
+
+        return keyed_fill(rows, dsn, schema, table, keys, lock_name, application_name, vector_fill)
     target = sql.Identifier(schema, table)
     columns = rows.schema.names
     with psycopg.connect(dsn, application_name=application_name) as pg:
