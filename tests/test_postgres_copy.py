@@ -16,6 +16,7 @@ from pg_server import postgres_server
 from portfolio_embeddings.postgres_copy import keyed_copy
 from portfolio_embeddings.shared_table import attached_dsn, record_batches
 from portfolio_embeddings.table_slice import MAX_NARROWING_VALUES
+from portfolio_embeddings.vector_fill import VectorFill
 
 TYPES_TABLE = """
 create table public.every_type (
@@ -68,7 +69,7 @@ def server():
 @pytest.fixture
 def dsn(server):
     with psycopg.connect(server.url(), autocommit=True) as con:
-        con.execute("drop table if exists public.every_type, public.shared")
+        con.execute("drop table if exists public.every_type, public.shared, public.joint")
         con.execute(TYPES_TABLE)
         con.execute(SHARED_TABLE)
     return server.url()
@@ -279,3 +280,67 @@ def test_model_output_reaches_the_table_whatever_ran_on_the_connection_since(dsn
 def test_attached_dsn_names_a_database_that_is_not_attached():
     with pytest.raises(ValueError, match="'historical' is not an attached PostgreSQL"):
         attached_dsn(duckdb.connect(), "historical")
+
+
+JOINT_TABLE = """
+create table public.joint (
+    joint_id     bigserial primary key,
+    joint_type   varchar(32) not null,
+    as_of_date   date not null,
+    entity_scope jsonb not null,
+    model_id     varchar(64) not null check (btrim(model_id) <> ''),
+    vector       bytea
+);
+insert into public.joint (joint_type, as_of_date, entity_scope, model_id, vector) values
+    ('J', '2025-01-31', '{"portfolio_id": "P1"}', 'j1', '\\x09'),
+    ('J', '2025-01-31', '{"portfolio_id": "P5"}', 'j1', '\\x05'),
+    ('J', '2025-01-31', '{"portfolio_id": "P9"}', 'j1', '\\x99')
+"""
+JOINT_KEYS = ["joint_type", "as_of_date", "model_id", "entity_scope->>'portfolio_id'"]
+JOINT_ROWS = "select entity_scope->>'portfolio_id', vector from public.joint order by 1, joint_id"
+FROM_SHARED = VectorFill(
+    '"public"."shared"',
+    {
+        "entity_type": "entity_scope->>'entity_type'",
+        "entity_id": "entity_scope->>'portfolio_id'",
+        "as_of_date": "as_of_date",
+        "model_id": "entity_scope->>'source_model_id'",
+    },
+)
+
+
+def joint_rows(*portfolios: str, model_ids: dict | None = None) -> pa.RecordBatchReader:
+    """Rows of public.joint (model j1 unless `model_ids` says otherwise) without a
+    vector, each naming its source row in shared."""
+    values = ", ".join(f"('{p}', '{(model_ids or {}).get(p, 'j1')}')" for p in portfolios)
+    return duckdb.sql(
+        f"select 'J' as joint_type, date '2025-01-31' as as_of_date, json_object("
+        f"'entity_type', 'PORTFOLIO', 'portfolio_id', p, 'source_model_id', 'm1') "
+        f"as entity_scope, model_id from (values {values}) as t(p, model_id)"
+    ).to_arrow_reader()
+
+
+def test_rows_take_their_vectors_from_another_table_in_the_server(dsn):
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(JOINT_TABLE)
+    result = keyed_copy(
+        joint_rows("P1", "P2", "P5"), dsn, "public", "joint", JOINT_KEYS, "test",
+        vector_fill=FROM_SHARED,
+    )  # fmt: skip
+    # P1 and P2 have a source row (vectors 01, 02); P5 has none: its old row only goes
+    assert (result.inserted, result.deleted) == (2, 2)
+    assert rows_of(dsn, JOINT_ROWS) == [("P1", b"\x01"), ("P2", b"\x02"), ("P9", b"\x99")]
+
+
+def test_a_failing_filled_row_leaves_the_table_as_it_was(dsn):
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(JOINT_TABLE)
+    before = rows_of(dsn, JOINT_ROWS)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        keyed_copy(
+            # P5's old row is deleted, then P1's new row breaks the CHECK
+            joint_rows("P1", "P5", model_ids={"P1": " "}), dsn, "public", "joint", JOINT_KEYS,
+            "test",
+            vector_fill=FROM_SHARED,
+        )  # fmt: skip
+    assert rows_of(dsn, JOINT_ROWS) == before

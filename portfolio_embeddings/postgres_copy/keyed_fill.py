@@ -75,10 +75,11 @@ def keyed_fill(
             cur.execute("set local enable_nestloop = off")
             narrowing = table_slice.narrowing(values)
             where = _in_slice(narrowing, "existing") + _key_matches(keys)
+            # by ctid, as in keyed_copy: the TID scan visits the heap in its order
+            replaced = sql.SQL("select existing.ctid from {} as existing, {} as incoming where ")
+            replaced = replaced.format(target, incoming) + sql.SQL(" and ").join(where)
             cur.execute(
-                sql.SQL("delete from {} as existing using {} as incoming where {}").format(
-                    target, incoming, sql.SQL(" and ").join(where)
-                ),
+                sql.SQL("delete from {} where ctid = any(array({}))").format(target, replaced),
                 narrowing,
             )
             deleted = cur.rowcount
