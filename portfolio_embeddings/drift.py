@@ -135,6 +135,8 @@ def drift_rows(
 
     def batches():
         yield from static.cast(DRIFT_SCHEMA).to_batches()
+        if len(previous) == 0:  # no step to compute: no vector is read (a first date)
+            return
         for keys, (state, before) in vector_batches(
             cursor, steps_sql, ("vector", "previous_vector")
         ):
