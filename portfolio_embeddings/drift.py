@@ -19,6 +19,7 @@ from portfolio_embeddings.sql import sql_literal
 from portfolio_embeddings.vector_reads import (
     TIMESTAMP,
     date_range,
+    portfolio_vector_keys,
     portfolio_vectors,
     run_timestamp,
     vector_batches,
@@ -68,7 +69,7 @@ def drift_rows(
                 created_at,
                 lag(as_of_date) over by_portfolio as previous_as_of_date,
                 lag(created_at) over by_portfolio as previous_created_at
-            from ({vectors_sql}) as stored
+            from ({portfolio_vector_keys(numeric_sql, model_id)}) as stored
             window by_portfolio as (partition by portfolio_id order by as_of_date)
         ),
         stored_steps as (
@@ -178,7 +179,7 @@ def dispersion_rows(
         f"""
         with dates as (
             select as_of_date, count(*) as n_states, max(created_at) as newest
-            from ({vectors_sql}) as stored
+            from ({portfolio_vector_keys(numeric_sql, model_id)}) as stored
             group by as_of_date
         ),
         stored_dates as (

@@ -23,6 +23,7 @@ from portfolio_embeddings.sql import sql_literal
 from portfolio_embeddings.vector_reads import (
     TIMESTAMP,
     date_range,
+    portfolio_vector_keys,
     portfolio_vectors,
     run_timestamp,
     vector_batches,
@@ -151,7 +152,7 @@ def resolve_members(cursor, seed_sql: str, numeric_sql: str, model_id: str) -> N
             as_of_date,
             window_spec ->> 'source_fingerprint' as source_fingerprint,
             window_spec ->> 'encoder_spec_hash' as encoder_spec_hash
-        from ({portfolio_vectors(numeric_sql, model_id)}) as stored
+        from ({portfolio_vector_keys(numeric_sql, model_id)}) as stored
         where as_of_date {date_range(dates)}
         """
     )
@@ -346,7 +347,7 @@ def distance_rows(
         create or replace temp table pe_groups as
         with dates as (
             select as_of_date, count(*) as n_states, max(created_at) as newest
-            from ({vectors_sql}) as stored
+            from ({portfolio_vector_keys(numeric_sql, model_id)}) as stored
             group by as_of_date
         ),
         stored_groups as (

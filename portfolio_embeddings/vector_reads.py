@@ -22,12 +22,28 @@ BATCH_ROWS = 16_384  # vectors per batch: 25 MB of float32, 50 MB once widened t
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def portfolio_vectors(numeric_sql: str, model_id: str) -> str:
-    """SQL of the stored PORTFOLIO vectors of `model_id` (entity_id renamed portfolio_id)."""
+def portfolio_vector_keys(numeric_sql: str, model_id: str) -> str:
+    """SQL of the keys (entity_id renamed portfolio_id, as_of_date, created_at,
+    window_spec) of the stored PORTFOLIO vectors of `model_id`, without the vectors.
+
+    A stored vector is a row that holds its vector itself: vector_ref null, hence (the
+    platform's CHECK) vector not null. Testing the vector for null would read it: an
+    ATTACHed PostgreSQL sends the whole column for that test (docs/analytics.md).
+    """
     return (
-        "select entity_id as portfolio_id, as_of_date, created_at, vector, window_spec "
+        "select entity_id as portfolio_id, as_of_date, created_at, window_spec "
         f"from ({numeric_sql}) as numeric_rows where entity_type = 'PORTFOLIO' "
-        f"and model_id = {sql_literal(model_id)} and vector is not null"
+        f"and model_id = {sql_literal(model_id)} and vector_ref is null"
+    )
+
+
+def portfolio_vectors(numeric_sql: str, model_id: str) -> str:
+    """SQL of the stored PORTFOLIO vectors of `model_id`: the rows of
+    portfolio_vector_keys with their vector."""
+    return (
+        "select entity_id as portfolio_id, as_of_date, created_at, window_spec, vector "
+        f"from ({numeric_sql}) as numeric_rows where entity_type = 'PORTFOLIO' "
+        f"and model_id = {sql_literal(model_id)} and vector_ref is null and vector is not null"
     )
 
 

@@ -150,3 +150,18 @@ def test_a_rerun_with_nothing_changed_changes_no_row(drifted, tmp_path):
     before = (project.query(DRIFT), project.query(DISPERSION))
     assert project.run().ok
     assert (project.query(DRIFT), project.query(DISPERSION)) == before
+
+
+def test_a_row_that_points_elsewhere_is_not_a_stored_vector(drifted, tmp_path):
+    """A row of the model with a vector_ref (another writer's pointer, no vector) is left
+    out: the keys are read without the vector column (docs/analytics.md)."""
+    project = copy_of(drifted, tmp_path)
+    before = (project.query(DRIFT), project.query(DISPERSION))
+    project.execute(
+        "insert into main.numeric_window_embeddings (entity_type, entity_id, window_spec, "
+        "as_of_date, model_id, vector, vector_ref, created_at) values ('PORTFOLIO', "
+        "'P00002', '{\"entity_type\": \"PORTFOLIO\", \"window_days\": 1}', '2024-08-31', "
+        "'num-portfolio-core-v1', null, 's3://elsewhere/P00002', current_timestamp)"
+    )
+    assert project.run().ok
+    assert (project.query(DRIFT), project.query(DISPERSION)) == before
