@@ -7,7 +7,7 @@
      in the server: no vector crosses the connection. A row without a match was only
      a delete.
 
-Why: docs/performance.md ("The joint rows copy their vectors in the database").
+Why: docs/performance.md ("The joint rows copy their vectors inside the database").
 """
 
 from __future__ import annotations
