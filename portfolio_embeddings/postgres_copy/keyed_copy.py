@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -64,16 +65,8 @@ def keyed_copy(
         return keyed_fill(rows, dsn, schema, table, keys, lock_name, application_name, vector_fill)
     target = sql.Identifier(schema, table)
     columns = rows.schema.names
-    with psycopg.connect(dsn, application_name=application_name) as pg:
-        # explicit: a server whose default is REPEATABLE READ would take the delete's
-        # snapshot before the lock wait, and miss the rows of the run it waited for
-        pg.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
-        pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [lock_name])
-        pg_types = _column_types(pg, schema, table)
-        missing = [c for c in columns if c not in pg_types]
-        if missing:
-            raise ValueError(f"{schema}.{table} has no column(s) {missing}")
-        types = [pg_types[c] for c in columns]
+    with _locked_connection(dsn, application_name, lock_name) as pg:
+        types = _column_types_of(pg, schema, table, columns)
         values = table_slice.start(keys, columns)
         inserted = 0
         tombstones: list[pa.RecordBatch] = []
@@ -113,6 +106,53 @@ def keyed_copy(
     return KeyedCopyResult(inserted, deleted, narrowing, delete_skipped)
 
 
+@contextmanager
+def _locked_connection(dsn: str, application_name: str, lock_name: str):
+    """A connection whose transaction holds the advisory lock `lock_name`, in READ
+    COMMITTED: explicit, because a server whose default is REPEATABLE READ would take
+    the delete's snapshot before the lock wait, and miss the rows of the run it waited
+    for."""
+    with psycopg.connect(dsn, application_name=application_name) as pg:
+        pg.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+        pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [lock_name])
+        yield pg
+
+
+def _column_types_of(pg, schema: str, table: str, columns: list[str]) -> list[str]:
+    """The PostgreSQL type of each of `columns` in `schema.table`; a column the table
+    lacks is an error before anything is sent."""
+    pg_types = _column_types(pg, schema, table)
+    missing = [c for c in columns if c not in pg_types]
+    if missing:
+        raise ValueError(f"{schema}.{table} has no column(s) {missing}")
+    return [pg_types[c] for c in columns]
+
+
+def _copy_into_temporary(cur, name, target, columns: list[str], types, batches) -> int:
+    """A temporary table `name` (dropped at commit) of `target`'s `columns`, without its
+    constraints, filled with `batches` by a binary COPY; the number of rows copied."""
+    cur.execute(
+        sql.SQL(
+            "create temporary table {} on commit drop as select {} from {} with no data"
+        ).format(name, sql.SQL(", ").join(map(sql.Identifier, columns)), target)
+    )
+    n_rows = 0
+    with cur.copy(_copy_into(name, columns)) as copy:
+        copy.write(SIGNATURE)
+        for batch in batches:
+            copy.write(encode_batch(batch, types))
+            n_rows += batch.num_rows
+        copy.write(TRAILER)
+    return n_rows
+
+
+def _delete_by_ctid(target, candidates: sql.Composable) -> sql.Composed:
+    """Delete the rows of `target` whose ctid `candidates` selects. The TID scan visits
+    the heap in its order (the join's order thrashes the buffer cache;
+    docs/postgres.md)."""
+    return sql.SQL("delete from {} where ctid = any(array({}))").format(target, candidates)
+
+
 def _copy_into(table, columns: list[str]) -> sql.Composed:
     return sql.SQL("copy {} ({}) from stdin (format binary)").format(
         table, sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -123,16 +163,7 @@ def _delete_tombstoned(cur, target, columns, types, keys, tombstones) -> int:
     """Delete the rows under the tombstones' keys: the tombstones go into a temporary
     table of the target's columns (no constraints: their other columns are null)."""
     dead = sql.Identifier("keyed_copy_tombstones")
-    cur.execute(
-        sql.SQL(
-            "create temporary table {} on commit drop as select {} from {} with no data"
-        ).format(dead, sql.SQL(", ").join(map(sql.Identifier, columns)), target)
-    )
-    with cur.copy(_copy_into(dead, columns)) as copy:
-        copy.write(SIGNATURE)
-        for batch in tombstones:
-            copy.write(encode_batch(batch, types))
-        copy.write(TRAILER)
+    _copy_into_temporary(cur, dead, target, columns, types, tombstones)
     cur.execute(
         sql.SQL("delete from {} as existing using {} as incoming where {}").format(
             target, dead, sql.SQL(" and ").join(_key_matches(keys))
@@ -204,11 +235,7 @@ def _delete_superseded(target, keys: list[str], narrowing: dict[str, list]):
     ]
     where += _in_slice(narrowing, "existing") + _in_slice(narrowing, "incoming")
     where += _key_matches(keys)
-    # By ctid: the TID scan visits the heap in its order (the join's order thrashes the
-    # buffer cache; docs/postgres.md).
     superseded = sql.SQL(
         "select existing.ctid from {target} as existing, {target} as incoming where "
     ).format(target=target) + sql.SQL(" and ").join(where)
-    return sql.SQL("delete from {target} where ctid = any(array({superseded}))").format(
-        target=target, superseded=superseded
-    )
+    return _delete_by_ctid(target, superseded)

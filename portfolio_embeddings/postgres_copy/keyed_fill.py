@@ -12,18 +12,18 @@ Why: docs/performance.md ("The joint rows copy their vectors inside the database
 
 from __future__ import annotations
 
-import psycopg
 import pyarrow as pa
 from psycopg import sql
 
 from portfolio_embeddings import table_slice
-from portfolio_embeddings.postgres_copy.binary_format import SIGNATURE, TRAILER, encode_batch
 from portfolio_embeddings.postgres_copy.keyed_copy import (
     KeyedCopyResult,
-    _column_types,
-    _copy_into,
+    _column_types_of,
+    _copy_into_temporary,
+    _delete_by_ctid,
     _in_slice,
     _key_matches,
+    _locked_connection,
 )
 from portfolio_embeddings.vector_fill import VectorFill
 
@@ -45,46 +45,28 @@ def keyed_fill(
     target = sql.Identifier(schema, table)
     incoming = sql.Identifier(INCOMING)
     columns = rows.schema.names
-    with psycopg.connect(dsn, application_name=application_name) as pg:
-        pg.isolation_level = psycopg.IsolationLevel.READ_COMMITTED  # as in keyed_copy
-        pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [lock_name])
-        pg_types = _column_types(pg, schema, table)
-        missing = [c for c in columns if c not in pg_types]
-        if missing:
-            raise ValueError(f"{schema}.{table} has no column(s) {missing}")
-        types = [pg_types[c] for c in columns]
+    with _locked_connection(dsn, application_name, lock_name) as pg:
+        types = _column_types_of(pg, schema, table, columns)
         values = table_slice.start(keys, columns)
+
+        def noted(batches):  # the key values of each batch as it is sent
+            for batch in batches:
+                table_slice.collect_distinct(batch, values)
+                yield batch
+
         with pg.cursor() as cur:
-            cur.execute(
-                sql.SQL(
-                    "create temporary table {} on commit drop as select {} from {} with no data"
-                ).format(incoming, sql.SQL(", ").join(map(sql.Identifier, columns)), target)
-            )
-            n_rows = 0
-            with cur.copy(_copy_into(incoming, columns)) as copy:
-                copy.write(SIGNATURE)
-                for batch in rows:
-                    table_slice.collect_distinct(batch, values)
-                    copy.write(encode_batch(batch, types))
-                    n_rows += batch.num_rows
-                copy.write(TRAILER)
-            if not n_rows:
+            if not _copy_into_temporary(cur, incoming, target, columns, types, noted(rows)):
                 return KeyedCopyResult(0, 0, {}, delete_skipped=True)
             cur.execute(sql.SQL("analyze {}").format(incoming))
             # as in keyed_copy: a hash join scans each side once
             cur.execute("set local enable_nestloop = off")
             narrowing = table_slice.narrowing(values)
             where = _in_slice(narrowing, "existing") + _key_matches(keys)
-            # by ctid, as in keyed_copy: the TID scan visits the heap in its order
             replaced = sql.SQL("select existing.ctid from {} as existing, {} as incoming where ")
             replaced = replaced.format(target, incoming) + sql.SQL(" and ").join(where)
-            cur.execute(
-                sql.SQL("delete from {} where ctid = any(array({}))").format(target, replaced),
-                narrowing,
-            )
+            cur.execute(_delete_by_ctid(target, replaced), narrowing)
             deleted = cur.rowcount
-            target_name = target.as_string(pg)
-            cur.execute(sql.SQL(fill.insert_sql(target_name, INCOMING, columns)))
+            cur.execute(sql.SQL(fill.insert_sql(target.as_string(pg), INCOMING, columns)))
             inserted = cur.rowcount
         pg.commit()
     return KeyedCopyResult(inserted, deleted, narrowing)
