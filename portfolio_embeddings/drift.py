@@ -10,6 +10,8 @@ any more gets a tombstone (null computed_at), so the writer deletes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -241,20 +243,36 @@ def _dispersion(cursor, vectors_sql: str, dates: pa.Array) -> tuple[np.ndarray, 
         where as_of_date {date_range(dates)} and as_of_date in (select as_of_date from pe_dates)
     """
     sums, distances = None, np.zeros(len(dates))
-    for keys, (block,) in vector_batches(cursor, sql):
-        codes = pc.index_in(keys.column("as_of_date"), value_set=dates).to_numpy()
+    for codes, block in _coded_blocks(cursor, sql, dates):
         if sums is None:
             sums = np.zeros((len(dates), block.shape[1]))
+        if _one_date(codes):  # the common batch: no row selection to copy
+            sums[codes[0]] += block.sum(axis=0, dtype=np.float64)
+            n[codes[0]] += len(codes)
+            continue
         for code in np.unique(codes):
             rows = codes == code
             sums[code] += block[rows].sum(axis=0, dtype=np.float64)
             n[code] += int(rows.sum())
     centroids = sums / np.maximum(n, 1)[:, None]
-    for keys, (block,) in vector_batches(cursor, sql):
-        codes = pc.index_in(keys.column("as_of_date"), value_set=dates).to_numpy()
-        difference = block.astype(np.float64) - centroids[codes]
-        distances += np.bincount(
-            codes, np.sqrt(np.einsum("ij,ij->i", difference, difference)), len(dates)
-        )
+    difference = None
+    for codes, block in _coded_blocks(cursor, sql, dates):
+        if difference is None or len(difference) < len(block):
+            difference = np.empty(block.shape)
+        rows = difference[: len(block)]
+        # widened to float64 inside the subtraction: no float64 copy of the block
+        centre = centroids[codes[0]] if _one_date(codes) else centroids[codes]
+        np.subtract(block, centre, out=rows, dtype=np.float64)
+        distances += np.bincount(codes, np.sqrt(np.einsum("ij,ij->i", rows, rows)), len(dates))
     cursor.unregister("pe_dates")
     return n, distances / np.maximum(n, 1)
+
+
+def _coded_blocks(cursor, sql: str, dates: pa.Array) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The vectors of `sql` a batch at a time, each row's date as its index in `dates`."""
+    for keys, (block,) in vector_batches(cursor, sql):
+        yield pc.index_in(keys.column("as_of_date"), value_set=dates).to_numpy(), block
+
+
+def _one_date(codes: np.ndarray) -> bool:
+    return bool((codes == codes[0]).all())

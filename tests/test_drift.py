@@ -165,3 +165,41 @@ def test_a_row_that_points_elsewhere_is_not_a_stored_vector(drifted, tmp_path):
     )
     assert project.run().ok
     assert (project.query(DRIFT), project.query(DISPERSION)) == before
+
+
+def test_dispersion_over_several_batches_matches_numpy(tmp_path):
+    """Batches holding one date and batches holding two (both code paths of _dispersion)
+    give numpy's mean distance to each date's centroid."""
+    import duckdb
+    import pyarrow as pa
+
+    from portfolio_embeddings.drift import _dispersion
+    from portfolio_embeddings.vector_reads import BATCH_ROWS, portfolio_vectors
+
+    rng = np.random.default_rng(5)
+    n_rows = 2 * BATCH_ROWS + 1000
+    vectors = rng.standard_normal((n_rows, 8)).astype(np.float32)
+    days = np.where(np.arange(n_rows) < BATCH_ROWS + 500, 0, 1)  # one switch mid-batch
+    dates = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
+    con = duckdb.connect(str(tmp_path / "vectors.duckdb"))
+    rows = pa.table({
+        "entity_type": ["PORTFOLIO"] * n_rows,
+        "entity_id": [f"P{i:06d}" for i in range(n_rows)],
+        "as_of_date": [dates[d] for d in days],
+        "model_id": ["m"] * n_rows,
+        "window_spec": ["{}"] * n_rows,
+        "vector": pa.array([v.tobytes() for v in vectors], pa.binary()),
+        "vector_ref": pa.nulls(n_rows, pa.string()),
+        "created_at": [dt.datetime(2024, 3, 1)] * n_rows,
+    })  # fmt: skip
+    con.register("rows_in", rows)
+    con.execute("create table stored as select * from rows_in order by entity_id")
+    sql = portfolio_vectors("select * from stored", "m")
+
+    n_states, dispersion = _dispersion(con.cursor(), sql, pa.array(dates))
+
+    for code in (0, 1):
+        mine = vectors[days == code].astype(np.float64)
+        expected = np.linalg.norm(mine - mine.mean(axis=0), axis=1).mean()
+        assert n_states[code] == len(mine)
+        np.testing.assert_allclose(dispersion[code], expected, rtol=1e-12)
