@@ -259,11 +259,12 @@ def _dispersion(cursor, vectors_sql: str, dates: pa.Array) -> tuple[np.ndarray, 
     for codes, block in _coded_blocks(cursor, sql, dates):
         if difference is None or len(difference) < len(block):
             difference = np.empty(block.shape)
-        rows = difference[: len(block)]
+        offsets = difference[: len(block)]
         # widened to float64 inside the subtraction: no float64 copy of the block
         centre = centroids[codes[0]] if _one_date(codes) else centroids[codes]
-        np.subtract(block, centre, out=rows, dtype=np.float64)
-        distances += np.bincount(codes, np.sqrt(np.einsum("ij,ij->i", rows, rows)), len(dates))
+        np.subtract(block, centre, out=offsets, dtype=np.float64)
+        lengths = np.sqrt(np.einsum("ij,ij->i", offsets, offsets))
+        distances += np.bincount(codes, lengths, len(dates))
     cursor.unregister("pe_dates")
     return n, distances / np.maximum(n, 1)
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from conftest import DuckDbProject, make_project
 from test_references import copy_of, stored_vectors
+
+from portfolio_embeddings.drift import _dispersion
+from portfolio_embeddings.vector_reads import BATCH_ROWS, portfolio_vectors
 
 DATES = ["2024-09-30", "2024-10-31", "2024-11-30", "2024-12-31"]
 DRIFT = "select * from main.portfolio_embedding_drift order by all"
@@ -170,12 +175,6 @@ def test_a_row_that_points_elsewhere_is_not_a_stored_vector(drifted, tmp_path):
 def test_dispersion_over_several_batches_matches_numpy(tmp_path):
     """Batches holding one date and batches holding two (both code paths of _dispersion)
     give numpy's mean distance to each date's centroid."""
-    import duckdb
-    import pyarrow as pa
-
-    from portfolio_embeddings.drift import _dispersion
-    from portfolio_embeddings.vector_reads import BATCH_ROWS, portfolio_vectors
-
     rng = np.random.default_rng(5)
     n_rows = 2 * BATCH_ROWS + 1000
     vectors = rng.standard_normal((n_rows, 8)).astype(np.float32)
